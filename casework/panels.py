@@ -1,0 +1,18 @@
+"""How other apps add a panel to the case page without casework importing them.
+
+An app registers a function in its AppConfig.ready():
+    register_case_panel(lambda case, request: {"title": ..., "template": "debt/panel.html", "context": {...}} or None)
+The case page renders each panel that returns a dict, in registration order.
+"""
+from typing import Callable
+
+CASE_PANELS: list[Callable] = []
+
+
+def register_case_panel(panel: Callable) -> Callable:
+    CASE_PANELS.append(panel)
+    return panel
+
+
+def panels_for(case, request) -> list[dict]:
+    return [p for p in (panel(case, request) for panel in CASE_PANELS) if p]

@@ -1,0 +1,113 @@
+"""Sign-in: password (with lockout by django-axes), then a TOTP code from an authenticator app."""
+import base64
+from urllib.parse import quote
+
+import qrcode
+import qrcode.image.svg
+from django import forms
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.debug import sensitive_post_parameters
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from casework.models.accounts import DEMO_GROUP
+
+DEMO_PASSWORD = "demo-careledger-2026"
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label="6-digit code from your authenticator app",
+        max_length=6,
+        min_length=6,
+        error_messages={"required": "Enter the 6-digit code", "min_length": "Enter the 6-digit code"},
+    )
+
+    def clean_token(self) -> str:
+        token = self.cleaned_data["token"].strip().replace(" ", "")
+        if not token.isdigit():
+            raise forms.ValidationError("The code must be 6 digits")
+        return token
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["demo_logins"] = demo_logins()
+        return context
+
+
+def demo_logins() -> list[dict]:
+    """The seeded demo logins, shown on the sign-in page only where two-factor is relaxed for them."""
+    if not settings.DEMO_RELAX_TWO_FACTOR:
+        return []
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.filter(groups__name=DEMO_GROUP, is_active=True).prefetch_related("groups")
+    rows = []
+    for user in users.order_by("username"):
+        roles = sorted(g.name for g in user.groups.all() if g.name != DEMO_GROUP)
+        rows.append({"username": user.username, "role": ", ".join(roles), "password": DEMO_PASSWORD})
+    return rows
+
+
+def _next_url(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return reverse(settings.LOGIN_REDIRECT_URL)
+
+
+def _confirmed_device(user) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+@sensitive_post_parameters("token")
+@login_required
+def two_factor_verify(request):
+    if request.user.is_verified():
+        return redirect(_next_url(request))
+    device = _confirmed_device(request.user)
+    if device is None:
+        return redirect(f"{reverse('two_factor_setup')}?next={quote(_next_url(request))}")
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["token"]):
+            otp_login(request, device)
+            return redirect(_next_url(request))
+        form.add_error("token", "The code is not right, or has expired: enter the code your app shows now")
+    return render(request, "registration/two_factor_verify.html", {"form": form, "next": _next_url(request)})
+
+
+@sensitive_post_parameters("token")
+@login_required
+def two_factor_setup(request):
+    if _confirmed_device(request.user):
+        return redirect(f"{reverse('two_factor_verify')}?next={quote(_next_url(request))}")
+    device, _ = TOTPDevice.objects.get_or_create(user=request.user, confirmed=False, defaults={"name": "Authenticator app"})
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["token"]):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            otp_login(request, device)
+            return redirect(_next_url(request))
+        form.add_error("token", "The code is not right: check the time on your phone and enter the code shown now")
+    image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    secret = base64.b32encode(device.bin_key).decode()
+    context = {
+        "form": form,
+        "next": _next_url(request),
+        "qr_svg": image.to_string(encoding="unicode"),
+        "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        "otpauth_url": device.config_url,
+    }
+    return render(request, "registration/two_factor_setup.html", context)

@@ -1,0 +1,17 @@
+"""The embedded default: SQLite, tasks in-process, demo logins without two-factor.
+
+Used by `manage.py` unless DJANGO_SETTINGS_MODULE says otherwise. Never for production.
+"""
+from .base import *  # noqa: F401,F403
+from .base import VAR_DIR, env
+
+SECRET_KEY = env.str("SECRET_KEY", default="careledger-local-demo-key-not-for-production-0123456789abcdef")
+DEMO_RELAX_TWO_FACTOR = env.bool("DEMO_RELAX_TWO_FACTOR", default=True)
+# Static files straight from the source folders: no collectstatic needed for the demo.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+VAR_DIR.mkdir(exist_ok=True)

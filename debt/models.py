@@ -1,0 +1,1 @@
+"""Debt: its models arrive with its own issue; it points at casework models with on_delete=PROTECT."""

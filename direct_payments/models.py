@@ -1,0 +1,1 @@
+"""Direct payments: its models arrive with its own issue; it points at casework models with on_delete=PROTECT."""

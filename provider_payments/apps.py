@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ProviderPaymentsConfig(AppConfig):
+    name = "provider_payments"
+    verbose_name = "Provider payments"

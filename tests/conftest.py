@@ -1,0 +1,51 @@
+"""A cast of users, one per role, and a client signed in as each with two-factor verified."""
+import pytest
+from django.test import Client as HttpClient
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from casework.roles import Role
+
+from .factories import UserFactory
+
+ROLE_USERNAMES = {role: role.name.lower() for role in Role}
+
+
+@pytest.fixture
+def user_for():
+    """user_for(Role.INCOME_OFFICER) -> a user holding just that role."""
+
+    def make(role: Role):
+        return UserFactory(username=ROLE_USERNAMES[role], roles=[role])
+
+    return make
+
+
+def sign_in(http: HttpClient, user) -> HttpClient:
+    """Sign in with two-factor verified, as a real sign-in would leave the session."""
+    device, _ = TOTPDevice.objects.get_or_create(user=user, name="Authenticator app", defaults={"confirmed": True})
+    http.force_login(user)
+    session = http.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return http
+
+
+@pytest.fixture
+def client_as(user_for):
+    """client_as(Role.TEAM_LEADER) -> a Django test client signed in as that role."""
+
+    def make(role: Role):
+        return sign_in(HttpClient(), user_for(role))
+
+    return make
+
+
+@pytest.fixture
+def income_officer(user_for):
+    return user_for(Role.INCOME_OFFICER)
+
+
+@pytest.fixture
+def team_leader(user_for):
+    return user_for(Role.TEAM_LEADER)
