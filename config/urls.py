@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from casework.views import errors
 
@@ -8,8 +7,6 @@ urlpatterns = [
     path("", include("casework.urls")),
     path("accounts/", include("casework.auth_urls")),
     path("api/v1/", include("casework.api.urls")),
-    # The admin signs in through the same two-factor sign-in as every other page.
-    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),
 ]
 

@@ -25,13 +25,14 @@ Faker = lambda provider, **kw: factory.Faker(provider, locale="en_GB", **kw)  # 
 
 
 def valid_nhs_number(n: int) -> str:
-    """A valid NHS number built from a sequence number (9 digits plus the check digit)."""
-    while True:
-        body = f"{(400000000 + n * 7) % 1000000000:09d}"
-        check = nhs_check_digit(body)
+    """A distinct valid NHS number for each sequence number: 8 digits from n, a ninth chosen so
+    that a check digit exists, then the check digit."""
+    prefix = f"{40000000 + n:08d}"
+    for ninth in "0123456789":
+        check = nhs_check_digit(prefix + ninth)
         if check:
-            return body + check
-        n += 1
+            return prefix + ninth + check
+    raise AssertionError("unreachable: some ninth digit always gives a check digit")
 
 
 class UserFactory(DjangoModelFactory):

@@ -39,14 +39,14 @@ def forward(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     for sql in FORWARD:
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, params=None)
 
 
 def backward(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     for sql in BACKWARD:
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, params=None)
 
 
 class Migration(migrations.Migration):

@@ -16,3 +16,5 @@ STORAGES = {
 }
 AXES_ENABLED = True
 DEMO_RELAX_TWO_FACTOR = False
+
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 (whitenoise warns when it is missing)

@@ -1,0 +1,164 @@
+"""Journeys through the service in a real browser, checking every page with axe-core."""
+import re
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
+
+from casework.constants import EntryKind
+from casework.models import TimelineEntry
+from casework.roles import Role
+from tests.factories import (
+    AccountFactory,
+    CaseFactory,
+    ClientFactory,
+    LedgerEntryFactory,
+    RepresentativeFactory,
+    TeamFactory,
+    UserFactory,
+)
+
+from .conftest import PASSWORD, assert_accessible, confirmed_device, current_code, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
+
+
+@pytest.fixture
+def casebook():
+    """An officer with a confirmed authenticator, a client with money owed, a representative and a case."""
+    officer = UserFactory(username="ifoster", first_name="Imogen", last_name="Foster", roles=[Role.INCOME_OFFICER])
+    device = confirmed_device(officer)
+    team = TeamFactory(name="Income team North")
+    team.members.add(officer)
+    client = ClientFactory(first_name="Edith", last_name="Wexcombe", postcode="NM1 2AB")
+    RepresentativeFactory(client=client, name="Margaret Wexcombe", relationship="Daughter")
+    account = AccountFactory(client=client)
+    LedgerEntryFactory(account=account, amount=Decimal("480.00"), posted_by=officer, description="Assessed contribution, 4 weeks")
+    LedgerEntryFactory(account=account, kind=EntryKind.PAYMENT, amount=Decimal("-120.00"), posted_by=officer,
+                       description="Payment by direct debit")
+    case = CaseFactory(client=client, team=team, assigned_officer=officer, title="Unpaid care charges")
+    return {"officer": officer, "device": device, "client": client, "case": case}
+
+
+def test_officer_finds_client_and_adds_a_note_to_the_case(page, live_server, casebook):
+    officer, client, case = casebook["officer"], casebook["client"], casebook["case"]
+
+    sign_in(page, live_server, officer, casebook["device"])
+    expect(page.get_by_role("heading", name="My work", level=1)).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/work/$"))
+    expect(page.get_by_role("link", name=case.reference)).to_be_visible()
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Find a client").click()
+    page.get_by_label("Name, social care reference, NHS number or postcode").fill("Wexcombe")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("heading", name="1 client found for “Wexcombe”")).to_be_visible()
+    assert_accessible(page)
+
+    page.get_by_role("link", name=client.full_name).click()
+    expect(page.get_by_role("heading", name=client.full_name, level=1)).to_be_visible()
+    expect(page.get_by_text("Margaret Wexcombe").first).to_be_visible()
+    assert_accessible(page)
+
+    page.get_by_role("link", name=case.reference).first.click()
+    expect(page.get_by_role("heading", name="Unpaid care charges", level=1)).to_be_visible()
+    assert_accessible(page)
+
+    page.get_by_text("Add a note, call, visit, letter or email").click()
+    page.get_by_label("Summary").fill("Daughter will pay the arrears by 1 June")
+    page.get_by_label("Details").fill("Spoke to Margaret. She has power of attorney and will set up a standing order.")
+    page.get_by_role("button", name="Add to timeline").click()
+
+    expect(page.get_by_role("alert").filter(has_text="Added to the timeline")).to_be_visible()
+    expect(page.get_by_role("heading", name="Daughter will pay the arrears by 1 June")).to_be_visible()
+    expect(page.get_by_text("She has power of attorney")).to_be_visible()
+    assert_accessible(page)
+
+    entry = TimelineEntry.objects.get(case=case, summary="Daughter will pay the arrears by 1 June")
+    assert entry.actor == officer
+    assert "power of attorney" in entry.body
+
+
+def test_officer_sees_statement_form_errors_and_not_found(page, live_server, casebook):
+    client = casebook["client"]
+    sign_in(page, live_server, casebook["officer"], casebook["device"])
+    expect(page.get_by_role("heading", name="My work", level=1)).to_be_visible()
+
+    page.goto(live_server.url + reverse("casework:client_detail", args=[client.pk]))
+    page.get_by_role("link", name="View statement").click()
+    expect(page.get_by_role("heading", name=re.compile(r"^Statement of account"))).to_be_visible()
+    expect(page.get_by_text("Payment by direct debit")).to_be_visible()
+    assert_accessible(page)
+
+    page.go_back()
+    page.get_by_role("link", name="Post a payment or charge").click()
+    expect(page.get_by_role("heading", name=f"Post to {client.full_name}'s account")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Post entry").click()
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_be_visible()
+    expect(summary.get_by_role("heading", name="There is a problem")).to_be_visible()
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    assert_accessible(page)
+
+    response = page.goto(live_server.url + "/no-such-page/")
+    assert response.status == 404
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_team_leader_sees_the_team_queue(page, live_server):
+    leader = UserFactory(username="tlead", first_name="Tomasz", last_name="Lead", roles=[Role.TEAM_LEADER])
+    device = confirmed_device(leader)
+    team = TeamFactory(name="Income team South")
+    team.leaders.add(leader)
+    case = CaseFactory(team=team, assigned_officer=None, title="New assessment to collect")
+
+    sign_in(page, live_server, leader, device)
+    expect(page.get_by_role("heading", name="My work", level=1)).to_be_visible()
+    page.get_by_role("link", name="Team queue").click()
+    expect(page.get_by_role("heading", name="Team queue", level=1)).to_be_visible()
+    expect(page.get_by_role("link", name=case.reference)).to_be_visible()
+    assert_accessible(page)
+
+
+def test_first_sign_in_sets_up_two_factor(page, live_server):
+    user = UserFactory(username="newstarter", first_name="Nia", last_name="Starter", roles=[Role.INCOME_OFFICER])
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Set up two-factor sign-in")).to_be_visible()
+    assert_accessible(page)
+
+    shown_secret = page.locator(".app-secret-key").inner_text().replace(" ", "").strip()
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    import base64
+
+    assert base64.b32decode(shown_secret) == device.bin_key
+    page.get_by_label("6-digit code from your authenticator app").fill(current_code(device))
+    page.get_by_role("button", name="Confirm and continue").click()
+
+    expect(page.get_by_role("heading", name="My work", level=1)).to_be_visible()
+    assert_accessible(page)
+    device.refresh_from_db()
+    assert device.confirmed
+
+
+def test_failed_sign_in_shows_an_accessible_error(page, live_server):
+    user = UserFactory(username="ifoster", roles=[Role.INCOME_OFFICER])
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill("not-the-password")
+    page.get_by_role("button", name="Continue").click()
+
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_be_visible()
+    expect(summary.get_by_role("heading", name="There is a problem")).to_be_visible()
+    expect(page).to_have_title(re.compile(r"^Error: Sign in"))
+    expect(page.get_by_role("heading", name="Sign in", level=1)).to_be_visible()
+    assert_accessible(page)

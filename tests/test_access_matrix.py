@@ -1,0 +1,221 @@
+"""Every URL pattern against one declared access matrix.
+
+Anonymous users are sent to sign in (or, on the API, refused); each role gets the page or a 403
+exactly as declared; a URL pattern missing from the matrix fails the test.
+"""
+import pytest
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from casework.admin_site import ADMINISTRATORS
+from casework.roles import (
+    CASEWORKERS,
+    CLIENT_EDITORS,
+    LEDGER_POSTERS,
+    LEDGER_REVERSERS,
+    QUEUE_MANAGERS,
+    READERS,
+    STAFF,
+    Role,
+)
+
+from .conftest import sign_in
+from .factories import (
+    CaseFactory,
+    DocumentFactory,
+    LedgerEntryFactory,
+    RepresentativeFactory,
+    TaskFactory,
+    UserFactory,
+)
+
+API_READERS = READERS | {Role.SYSTEM_ACCOUNT}
+SCHEMA_READERS = API_READERS | {Role.FINANCE_ADMINISTRATOR, Role.SYSTEM_ADMINISTRATOR}
+EVERYONE = frozenset(Role)
+
+# name -> (who may, method, kind). kind: "page" (anonymous sent to sign in), "public" (anyone),
+# "api" (anonymous refused with 401/403).
+MATRIX = {
+    "casework:home": (STAFF, "GET", "page"),
+    "casework:my_work": (READERS, "GET", "page"),
+    "casework:team_queue": (QUEUE_MANAGERS, "GET", "page"),
+    "casework:case_list": (READERS, "GET", "page"),
+    "casework:search": (READERS, "GET", "page"),
+    "casework:health": (EVERYONE, "GET", "public"),
+    "casework:client_create": (CLIENT_EDITORS, "GET", "page"),
+    "casework:client_detail": (READERS, "GET", "page"),
+    "casework:client_edit": (CLIENT_EDITORS, "GET", "page"),
+    "casework:client_death": (CASEWORKERS, "GET", "page"),
+    "casework:client_history": (READERS, "GET", "page"),
+    "casework:client_statement": (READERS, "GET", "page"),
+    "casework:ledger_post": (LEDGER_POSTERS, "GET", "page"),
+    "casework:representative_add": (CLIENT_EDITORS, "GET", "page"),
+    "casework:case_create": (CASEWORKERS, "GET", "page"),
+    "casework:representative_end": (CLIENT_EDITORS, "GET", "page"),
+    "casework:ledger_reverse": (LEDGER_REVERSERS, "GET", "page"),
+    "casework:case_detail": (READERS, "GET", "page"),
+    "casework:case_note": (CASEWORKERS, "GET", "page"),
+    "casework:case_status": (CASEWORKERS, "GET", "page"),
+    "casework:case_assign": (QUEUE_MANAGERS, "GET", "page"),
+    "casework:case_take": (CASEWORKERS, "POST", "page"),
+    "casework:case_hold": (CASEWORKERS, "GET", "page"),
+    "casework:case_release": (CASEWORKERS, "POST", "page"),
+    "casework:task_create": (CASEWORKERS, "GET", "page"),
+    "casework:task_complete": (CASEWORKERS, "POST", "page"),
+    "casework:document_upload": (CASEWORKERS, "GET", "page"),
+    "casework:document_download": (READERS, "GET", "page"),
+    "login": (EVERYONE, "GET", "public"),
+    "logout": (EVERYONE, "POST", "public"),
+    "two_factor_verify": (EVERYONE, "GET", "page"),
+    "two_factor_setup": (EVERYONE, "GET", "page"),
+    "api:api-root": (SCHEMA_READERS, "GET", "api"),
+    "api:schema": (SCHEMA_READERS, "GET", "api"),
+    "api:docs": (SCHEMA_READERS, "GET", "api"),
+    "api:client-list": (API_READERS, "GET", "api"),
+    "api:client-detail": (API_READERS, "GET", "api"),
+    "api:representative-list": (API_READERS, "GET", "api"),
+    "api:representative-detail": (API_READERS, "GET", "api"),
+    "api:case-list": (API_READERS, "GET", "api"),
+    "api:case-detail": (API_READERS, "GET", "api"),
+    "api:ledgerentry-list": (API_READERS, "GET", "api"),
+    "api:ledgerentry-detail": (API_READERS, "GET", "api"),
+}
+#: Every admin URL is served by CareledgerAdminSite, which admits only these roles.
+ADMIN_NAMESPACE_ROLES = ADMINISTRATORS
+
+
+def all_url_names(resolver=None, namespace: str = "") -> set[str]:
+    names = set()
+    for pattern in (resolver or get_resolver()).url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            names |= all_url_names(pattern, inner)
+        elif isinstance(pattern, URLPattern):
+            if not pattern.name and namespace.startswith("admin:"):
+                continue  # the admin's unnamed "view on site" shortcut, behind the same site check
+            assert pattern.name, f"URL pattern {pattern.pattern} has no name, so it cannot be in the access matrix"
+            names.add(f"{namespace}{pattern.name}")
+    return names
+
+
+def test_every_url_pattern_is_in_the_access_matrix():
+    names = all_url_names()
+    outside_admin = {n for n in names if not n.startswith("admin:")}
+    missing = sorted(outside_admin - set(MATRIX))
+    assert not missing, f"URL patterns missing from the access matrix: {missing}"
+    stale = sorted(set(MATRIX) - outside_admin)
+    assert not stale, f"The access matrix names URLs that no longer exist: {stale}"
+
+
+@pytest.fixture
+def objects(db):
+    case = CaseFactory()
+    return {
+        "client": case.client,
+        "case": case,
+        "representative": RepresentativeFactory(client=case.client),
+        "entry": LedgerEntryFactory(account__client=case.client),
+        "task": TaskFactory(case=case),
+        "document": DocumentFactory(case=case),
+    }
+
+
+def url_for(name: str, objects: dict) -> str:
+    object_for = {
+        "client": ["client_detail", "client_edit", "client_death", "client_history", "client_statement", "ledger_post",
+                   "representative_add", "case_create", "client-detail"],
+        "case": ["case_detail", "case_note", "case_status", "case_assign", "case_take", "case_hold", "case_release",
+                 "task_create", "document_upload", "case-detail"],
+        "representative": ["representative_end", "representative-detail"],
+        "entry": ["ledger_reverse", "ledgerentry-detail"],
+        "task": ["task_complete"],
+        "document": ["document_download"],
+    }
+    short = name.split(":")[-1]
+    for key, names in object_for.items():
+        if short in names:
+            return reverse(name, kwargs={"pk": objects[key].pk})
+    return reverse(name)
+
+
+def request(http, method: str, url: str):
+    return http.post(url) if method == "POST" else http.get(url)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_anonymous_users_are_sent_to_sign_in(client, objects, name):
+    roles, method, kind = MATRIX[name]
+    response = request(client, method, url_for(name, objects))
+    if kind == "public":
+        assert response.status_code in (200, 302), response.status_code
+        if response.status_code == 302:
+            assert "/accounts/login/" in response["Location"]
+    elif kind == "api":
+        assert response.status_code in (401, 403)
+    else:
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(Role) + [None], ids=[r.name for r in Role] + ["NO_ROLE"])
+def test_each_role_gets_exactly_what_the_matrix_declares(client, objects, role):
+    user = UserFactory(username=f"matrix-{role.name if role else 'none'}", roles=[role] if role else [])
+    http = sign_in(client, user)
+    wrong = []
+    for name, (roles, method, kind) in sorted(MATRIX.items()):
+        if name == "logout":
+            continue  # signs the user out; covered below
+        url = url_for(name, objects)
+        response = request(http, method, url)
+        allowed = role in roles or (role is None and roles is EVERYONE)
+        if allowed:
+            ok = response.status_code in (200, 302) and not (
+                response.status_code == 302 and "/accounts/login/" in response["Location"] and name != "login"
+            )
+        else:
+            ok = response.status_code == 403
+        if not ok:
+            wrong.append(f"{name} {method} {url}: {response.status_code} (expected {'access' if allowed else '403'})")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(Role), ids=[r.name for r in Role])
+def test_administration_is_for_administrators_only(client, role):
+    http = sign_in(client, UserFactory(username=f"admin-{role.name}", roles=[role]))
+    urls = [reverse("admin:index")] + [
+        reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist") for model in admin.site._registry
+    ]
+    for url in urls:
+        status = http.get(url).status_code
+        if role in ADMIN_NAMESPACE_ROLES:
+            assert status in (200, 403), (url, status)  # 403: the model permission is not the role's
+        else:
+            assert status == 403, (url, status)
+    if role in ADMIN_NAMESPACE_ROLES:
+        assert http.get(reverse("admin:index")).status_code == 200
+
+
+def test_anonymous_administration_goes_to_the_service_sign_in(client, db):
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"] or "/admin/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_signing_out_ends_the_session(client):
+    http = sign_in(client, UserFactory(username="leaving", roles=[Role.INCOME_OFFICER]))
+    assert http.get(reverse("casework:my_work")).status_code == 200
+    http.post(reverse("logout"))
+    assert http.get(reverse("casework:my_work")).status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_signed_in_user_without_two_factor_cannot_reach_any_page(client):
+    user = UserFactory(username="halfway", roles=[Role.TEAM_LEADER])
+    client.force_login(user)
+    response = client.get(reverse("casework:my_work"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("two_factor_verify"))
