@@ -18,6 +18,15 @@ CLIENT_FIELDS = [
 ]
 
 
+def _normalised(fields: dict) -> dict:
+    """Spaces in NHS numbers and postcodes are how people type them, not errors."""
+    if fields.get("nhs_number"):
+        fields["nhs_number"] = "".join(str(fields["nhs_number"]).split())
+    if fields.get("postcode"):
+        fields["postcode"] = " ".join(str(fields["postcode"]).split()).upper()
+    return fields
+
+
 def _validated(instance, exclude=None):
     try:
         instance.full_clean(exclude=exclude)
@@ -38,7 +47,7 @@ def client_create(*, actor, **fields) -> Client:
     unknown = set(fields) - set(CLIENT_FIELDS)
     if unknown:
         raise DomainError(f"Unknown client fields: {', '.join(sorted(unknown))}")
-    client = Client(**fields)
+    client = Client(**_normalised(fields))
     client._history_user = actor
     _validated(client)
     client.save()
@@ -54,6 +63,7 @@ def client_update(*, client: Client, actor, reason: str = "", **fields) -> Clien
     if unknown:
         raise DomainError(f"Unknown client fields: {', '.join(sorted(unknown))}")
     client = Client.objects.select_for_update().get(pk=client.pk)
+    fields = _normalised(fields)
     old = {name: getattr(client, name) for name in fields}
     for name, value in fields.items():
         setattr(client, name, value)
