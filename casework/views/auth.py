@@ -70,6 +70,18 @@ def _confirmed_device(user) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 
 
+def _check_code(device: TOTPDevice, form: TokenForm) -> bool:
+    """Check a code; after wrong codes django-otp makes each next try wait longer (throttling)."""
+    allowed, _ = device.verify_is_allowed()
+    if not allowed:
+        form.add_error("token", "Too many wrong codes: wait a few seconds, then enter the code your app shows")
+        return False
+    if device.verify_token(form.cleaned_data["token"]):
+        return True
+    form.add_error("token", "The code is not right, or has expired: enter the code your app shows now")
+    return False
+
+
 @sensitive_post_parameters("token")
 @login_required
 def two_factor_verify(request):
@@ -80,10 +92,9 @@ def two_factor_verify(request):
         return redirect(f"{reverse('two_factor_setup')}?next={quote(_next_url(request))}")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["token"]):
+        if _check_code(device, form):
             otp_login(request, device)
             return redirect(_next_url(request))
-        form.add_error("token", "The code is not right, or has expired: enter the code your app shows now")
     return render(request, "registration/two_factor_verify.html", {"form": form, "next": _next_url(request)})
 
 
@@ -95,12 +106,11 @@ def two_factor_setup(request):
     device, _ = TOTPDevice.objects.get_or_create(user=request.user, confirmed=False, defaults={"name": "Authenticator app"})
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["token"]):
+        if _check_code(device, form):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
             return redirect(_next_url(request))
-        form.add_error("token", "The code is not right: check the time on your phone and enter the code shown now")
     image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     secret = base64.b32encode(device.bin_key).decode()
     context = {

@@ -110,7 +110,7 @@ def team_queue(request):
     fmt = requested_format(request)
     if fmt:
         return export_response(queryset, CASE_COLUMNS, "team-queue", fmt)
-    form = BulkAssignForm(request.POST or None, case_queryset=queryset)
+    form = BulkAssignForm(request.POST if request.method == "POST" else None, case_queryset=queryset)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             for case in form.cleaned_data["cases"]:

@@ -31,6 +31,36 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture(scope="session")
+def _live_server_media_url():
+    """Give MEDIA_URL a string while the live server runs.
+
+    The app sets MEDIA_URL = None (documents are only served through access-checked views), but
+    Django's LiveServerThread wraps every request in _MediaFilesHandler, which does
+    urlparse(settings.MEDIA_URL): with None that yields bytes and every request fails with
+    "startswith first arg must be str ... not bytes". A prefix no page links to restores it.
+    """
+    from django.conf import settings
+
+    original = settings.MEDIA_URL
+    if original is None:
+        settings.MEDIA_URL = "/__live-server-media__/"
+    yield
+    settings.MEDIA_URL = original
+
+
+@pytest.fixture(scope="session")
+def live_server(_live_server_media_url, live_server):
+    return live_server
+
+
+@pytest.fixture(autouse=True)
+def _quick_timeouts(page):
+    """Fail in seconds, not the default 30, when something is missing."""
+    page.set_default_timeout(8_000)
+    page.set_default_navigation_timeout(15_000)
+
+
+@pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "bypass_csp": True, "viewport": {"width": 1280, "height": 900}}
 

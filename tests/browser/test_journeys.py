@@ -1,4 +1,5 @@
 """Journeys through the service in a real browser, checking every page with axe-core."""
+import base64
 import re
 from decimal import Decimal
 
@@ -136,8 +137,6 @@ def test_first_sign_in_sets_up_two_factor(page, live_server):
 
     shown_secret = page.locator(".app-secret-key").inner_text().replace(" ", "").strip()
     device = TOTPDevice.objects.get(user=user, confirmed=False)
-    import base64
-
     assert base64.b32decode(shown_secret) == device.bin_key
     page.get_by_label("6-digit code from your authenticator app").fill(current_code(device))
     page.get_by_role("button", name="Confirm and continue").click()

@@ -1,0 +1,146 @@
+"""Sign-in with two-factor, lockout, the demo relaxation, headers and the production settings."""
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.urls import reverse
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from casework.models import Client
+from casework.models.accounts import DEMO_GROUP
+from casework.roles import Role
+
+from .factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "correct-horse-battery-staple"
+
+
+def code_for(device: TOTPDevice) -> str:
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=device.drift):06d}"
+
+
+def sign_in_with_password(client, username):
+    return client.post(reverse("login"), {"username": username, "password": PASSWORD})
+
+
+def test_a_new_user_must_set_up_two_factor_before_any_page(client, settings):
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0  # the wrong code below would otherwise make the right one wait
+    UserFactory(username="newbie", roles=[Role.INCOME_OFFICER])
+    assert sign_in_with_password(client, "newbie").status_code == 302
+    response = client.get(reverse("casework:my_work"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("two_factor_verify"))
+    response = client.get(response["Location"])
+    assert response["Location"].startswith(reverse("two_factor_setup"))
+    page = client.get(response["Location"])
+    assert "Set up two-factor sign-in" in page.content.decode() and "<svg" in page.content.decode()
+    device = TOTPDevice.objects.get(user__username="newbie", confirmed=False)
+    assert client.post(reverse("two_factor_setup"), {"token": "000000"}).status_code == 200
+    response = client.post(reverse("two_factor_setup"), {"token": code_for(device)})
+    assert response.status_code == 302
+    assert client.get(reverse("casework:my_work")).status_code == 200
+    device.refresh_from_db()
+    assert device.confirmed
+
+
+def test_a_user_with_a_device_must_enter_a_current_code(client):
+    user = UserFactory(username="regular", roles=[Role.INCOME_OFFICER])
+    device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+    sign_in_with_password(client, "regular")
+    wrong = client.post(reverse("two_factor_verify"), {"token": "12345x"})
+    assert wrong.status_code == 200 and "6 digits" in wrong.content.decode()
+    wrong = client.post(reverse("two_factor_verify"), {"token": f"{(int(code_for(device)) + 1) % 1000000:06d}"})
+    assert "not right" in wrong.content.decode()
+    throttled = client.post(reverse("two_factor_verify"), {"token": code_for(device)})
+    assert "Too many wrong codes" in throttled.content.decode()
+    device.refresh_from_db()
+    device.throttle_reset()  # as if the wait had passed
+    assert client.get(reverse("casework:my_work")).status_code == 302
+    assert client.post(reverse("two_factor_verify"), {"token": code_for(device)}).status_code == 302
+    assert client.get(reverse("casework:my_work")).status_code == 200
+
+
+def test_the_next_address_after_two_factor_must_be_on_this_site(client):
+    user = UserFactory(username="redirected", roles=[Role.INCOME_OFFICER])
+    device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    sign_in_with_password(client, "redirected")
+    response = client.post(reverse("two_factor_verify") + "?next=https://evil.example/", {"token": code_for(device)})
+    assert response["Location"] == reverse("casework:my_work")
+
+
+def test_repeated_failed_sign_ins_lock_the_account(client, settings):
+    UserFactory(username="target", roles=[Role.INCOME_OFFICER])
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("login"), {"username": "target", "password": "wrong"})
+    response = client.post(reverse("login"), {"username": "target", "password": PASSWORD})
+    assert response.status_code == 429
+    assert "Your account is locked" in response.content.decode()
+
+
+def test_the_demo_relaxes_two_factor_for_demo_logins_only(client, settings):
+    settings.DEMO_RELAX_TWO_FACTOR = True
+    demo = UserFactory(username="demo-user", roles=[Role.INCOME_OFFICER])
+    demo.groups.add(Group.objects.get_or_create(name=DEMO_GROUP)[0])
+    UserFactory(username="real-user", roles=[Role.INCOME_OFFICER])
+    login_page = client.get(reverse("login")).content.decode()
+    assert "Two-factor sign-in is relaxed for these demo logins only" in login_page and "demo-user" in login_page
+    sign_in_with_password(client, "demo-user")
+    assert client.get(reverse("casework:my_work")).status_code == 200
+    client.post(reverse("logout"))
+    sign_in_with_password(client, "real-user")
+    assert client.get(reverse("casework:my_work")).status_code == 302
+
+
+def test_demo_logins_need_two_factor_when_the_demo_setting_is_off(client, settings):
+    settings.DEMO_RELAX_TWO_FACTOR = False
+    demo = UserFactory(username="demo-off", roles=[Role.INCOME_OFFICER])
+    demo.groups.add(Group.objects.get_or_create(name=DEMO_GROUP)[0])
+    assert "demo-off" not in client.get(reverse("login")).content.decode()
+    sign_in_with_password(client, "demo-off")
+    assert client.get(reverse("casework:my_work")).status_code == 302
+
+
+def test_pages_carry_a_content_security_policy_with_a_nonce(client):
+    response = client.get(reverse("login"))
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self' 'nonce-" in policy and "frame-ancestors 'none'" in policy
+    nonce = policy.split("'nonce-")[1].split("'")[0]
+    assert f'nonce="{nonce}"' in response.content.decode()
+    assert response["X-Frame-Options"] == "DENY"
+
+
+def test_sessions_expire_after_inactivity(settings):
+    assert settings.SESSION_COOKIE_AGE <= 30 * 60 and settings.SESSION_SAVE_EVERY_REQUEST
+
+
+def test_production_settings_pass_the_deployment_check():
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production", "SECRET_KEY": secrets.token_urlsafe(60),
+           "ALLOWED_HOSTS": "careledger.example.gov.uk"}
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=root,
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production", "SECRET_KEY": ""}
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=root, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr
+
+
+def test_seeding_the_demo_twice_adds_nothing_the_second_time(capsys):
+    call_command("seed_demo")
+    counts = (Client.objects.count(), Group.objects.get(name=DEMO_GROUP).user_set.count())
+    call_command("seed_demo")
+    assert (Client.objects.count(), Group.objects.get(name=DEMO_GROUP).user_set.count()) == counts
+    assert counts[0] == 150
+    out = capsys.readouterr().out
+    assert "teamleader" in out and "demo-careledger-2026" in out
