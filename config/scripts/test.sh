@@ -122,8 +122,12 @@ ensure_axe_core
 ensure_services
 
 export DJANGO_SETTINGS_MODULE=config.settings.test
-export DJANGO_ALLOW_ASYNC_UNSAFE=true
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+if [ -z "${DATABASE_URL:-}" ] && command -v psql >/dev/null 2>&1; then
+    # The checks below connect to the (empty) development database; pytest makes its own.
+    psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'careledger'" | grep -q 1 \
+        || psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE careledger" >/dev/null
+fi
 
 say "Django system checks"
 "$PY" manage.py check
@@ -136,4 +140,6 @@ DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/careledger}" \
     "$PY" manage.py check --deploy --fail-level WARNING --settings=config.settings.production
 
 say "pytest $*"
-exec "$PY" -m pytest "$@"
+# Playwright's sync API runs an event loop beside the live server; Django must allow ORM calls
+# there. Set for the test run only: the deployment check above refuses it, rightly.
+DJANGO_ALLOW_ASYNC_UNSAFE=true exec "$PY" -m pytest "$@"
