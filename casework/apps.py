@@ -6,6 +6,18 @@ class CaseworkConfig(AppConfig):
     name = "casework"
     verbose_name = "Casework"
 
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from casework.runs import jobs  # noqa: F401 - registers the casework jobs
+        post_migrate.connect(_schedules_after_migrate, sender=self)
+
+
+def _schedules_after_migrate(**kwargs) -> None:
+    from casework.runs.schedule import ensure_default_schedules
+
+    ensure_default_schedules()
+
 
 class CareledgerAdminConfig(admin_apps.AdminConfig):
     """Django's admin with Careledger's site: role-checked, signing in through two-factor."""

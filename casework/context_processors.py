@@ -19,6 +19,10 @@ def careledger(request) -> dict:
     if has_any_role(user, READERS):
         items.append(("Cases", reverse("casework:case_list")))
         items.append(("Find a client", reverse("casework:search")))
+    if has_any_role(user, READERS | {Role.FINANCE_ADMINISTRATOR}):
+        items.append(("Runs", reverse("casework:run_list")))
+    if has_any_role(user, {Role.FINANCE_ADMINISTRATOR, Role.TEAM_LEADER, Role.AUDITOR}):
+        items.append(("Letters", reverse("letters:template_list")))
     if has_any_role(user, {Role.FINANCE_ADMINISTRATOR, Role.SYSTEM_ADMINISTRATOR}):
         items.append(("Administration", reverse("admin:index")))
     path = request.path

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from casework.views import cases, clients, health, work
+from casework.views import cases, clients, health, runs, work
 
 app_name = "casework"
 
@@ -33,4 +33,15 @@ urlpatterns = [
     path("cases/<int:pk>/documents/new/", cases.document_upload, name="document_upload"),
     path("tasks/<int:pk>/complete/", cases.task_complete, name="task_complete"),
     path("documents/<int:pk>/", cases.document_download, name="document_download"),
+    path("runs/", runs.run_list, name="run_list"),
+    path("runs/start/", runs.run_start, name="run_start"),
+    path("runs/<int:pk>/", runs.run_detail, name="run_detail"),
+    path("runs/<int:pk>/progress/", runs.run_progress, name="run_progress"),
+    path("runs/<int:pk>/retry/", runs.run_retry, name="run_retry"),
+    path("runs/<int:pk>/resume/", runs.run_resume, name="run_resume"),
+    path("runs/<int:pk>/cancel/", runs.run_cancel, name="run_cancel"),
+    path("runs/<int:pk>/batch/hold/", runs.batch_hold, name="batch_hold"),
+    path("runs/<int:pk>/batch/unhold/", runs.batch_unhold, name="batch_unhold"),
+    path("runs/<int:pk>/batch/release/", runs.batch_release, name="batch_release"),
+    path("runs/<int:pk>/batch/<str:kind>/", runs.batch_file, name="batch_file"),
 ]

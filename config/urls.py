@@ -6,6 +6,7 @@ from casework.views import errors
 urlpatterns = [
     path("", include("casework.urls")),
     path("accounts/", include("casework.auth_urls")),
+    path("letters/", include("casework.letters.urls")),
     path("api/v1/", include("casework.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -19,6 +19,9 @@ from casework.roles import (
     Role,
 )
 
+from casework.models import Letter
+from casework.runs.services import run_start
+
 from .conftest import sign_in
 from .factories import (
     CaseFactory,
@@ -30,6 +33,8 @@ from .factories import (
 )
 
 API_READERS = READERS | {Role.SYSTEM_ACCOUNT}
+RUN_VIEWERS = READERS | {Role.FINANCE_ADMINISTRATOR}
+RUN_OPERATORS = frozenset({Role.TEAM_LEADER})
 SCHEMA_READERS = API_READERS | {Role.FINANCE_ADMINISTRATOR, Role.SYSTEM_ADMINISTRATOR}
 EVERYONE = frozenset(Role)
 
@@ -64,6 +69,22 @@ MATRIX = {
     "casework:task_complete": (CASEWORKERS, "POST", "page"),
     "casework:document_upload": (CASEWORKERS, "GET", "page"),
     "casework:document_download": (READERS, "GET", "page"),
+    "casework:run_list": (RUN_VIEWERS, "GET", "page"),
+    "casework:run_start": (RUN_OPERATORS, "GET", "page"),
+    "casework:run_detail": (RUN_VIEWERS, "GET", "page"),
+    "casework:run_progress": (RUN_VIEWERS, "GET", "page"),
+    "casework:run_retry": (RUN_OPERATORS, "POST", "page"),
+    "casework:run_resume": (RUN_OPERATORS, "POST", "page"),
+    "casework:run_cancel": (RUN_OPERATORS, "GET", "page"),
+    "casework:batch_hold": (RUN_OPERATORS, "GET", "page"),
+    "casework:batch_unhold": (RUN_OPERATORS, "POST", "page"),
+    "casework:batch_release": (RUN_OPERATORS, "POST", "page"),
+    "casework:batch_file": (RUN_VIEWERS, "GET", "page"),
+    "letters:template_list": (frozenset({Role.FINANCE_ADMINISTRATOR, Role.TEAM_LEADER, Role.AUDITOR}), "GET", "page"),
+    "letters:template_edit": (frozenset({Role.FINANCE_ADMINISTRATOR}), "GET", "page"),
+    "letters:template_preview": (frozenset({Role.FINANCE_ADMINISTRATOR}), "POST", "page"),
+    "letters:letter_download": (READERS, "GET", "page"),
+    "letters:letter_produce": (CASEWORKERS, "POST", "page"),
     "login": (EVERYONE, "GET", "public"),
     "logout": (EVERYONE, "POST", "public"),
     "two_factor_verify": (EVERYONE, "GET", "page"),
@@ -108,13 +129,20 @@ def test_every_url_pattern_is_in_the_access_matrix():
 
 
 @pytest.fixture
-def objects(db):
+def objects(db, django_capture_on_commit_callbacks):
     case = CaseFactory()
+    entry = LedgerEntryFactory(account__client=case.client)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = run_start(job="statements", business_date=entry.effective_date, trigger="test")
+    run.refresh_from_db()
+    assert run.print_batch.letter_count == 1
     return {
+        "run": run,
+        "letter": Letter.objects.get(run_item__run=run),
         "client": case.client,
         "case": case,
         "representative": RepresentativeFactory(client=case.client),
-        "entry": LedgerEntryFactory(account__client=case.client),
+        "entry": entry,
         "task": TaskFactory(case=case),
         "document": DocumentFactory(case=case),
     }
@@ -132,6 +160,17 @@ def url_for(name: str, objects: dict) -> str:
         "document": ["document_download"],
     }
     short = name.split(":")[-1]
+    special = {
+        "batch_file": {"pk": objects["run"].pk, "kind": "pdf"},
+        "template_edit": {"code": "account_statement"},
+        "template_preview": {"code": "account_statement"},
+        "letter_produce": {"client_pk": objects["client"].pk, "code": "account_statement"},
+        "letter_download": {"pk": objects["letter"].pk},
+    }
+    if short in special:
+        return reverse(name, kwargs=special[short])
+    if short.startswith(("run_", "batch_")) and short not in ("run_list", "run_start"):
+        return reverse(name, kwargs={"pk": objects["run"].pk})
     for key, names in object_for.items():
         if short in names:
             return reverse(name, kwargs={"pk": objects[key].pk})

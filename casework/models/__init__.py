@@ -1,8 +1,19 @@
 from .clients import Client, Representative, RecordAccess
 from .cases import Case, Document, Task, Team, TimelineEntry
 from .ledger import Account, LedgerEntry
+from .letters import Letter, LetterTemplate, PrintBatch, PrintBatchStatus
+from .runs import ItemStatus, Run, RunEvent, RunItem, RunStatus
 
 __all__ = [
+    "ItemStatus",
+    "Letter",
+    "LetterTemplate",
+    "PrintBatch",
+    "PrintBatchStatus",
+    "Run",
+    "RunEvent",
+    "RunItem",
+    "RunStatus",
     "Account",
     "Case",
     "Client",

@@ -142,6 +142,7 @@ class TimelineEntry(AppendOnlyModel):
     old_value = models.JSONField(null=True, blank=True)
     new_value = models.JSONField(null=True, blank=True)
     document = models.ForeignKey(Document, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    letter = models.ForeignKey("casework.Letter", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     occurred_at = models.DateTimeField(help_text="When it happened (a call may be recorded after it)")
     created_at = models.DateTimeField(auto_now_add=True)

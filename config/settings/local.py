@@ -17,3 +17,8 @@ STORAGES = {
 VAR_DIR.mkdir(exist_ok=True)
 
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 (whitenoise warns when it is missing)
+
+# The embedded demo has no broker: runs work on a background thread so their pages show progress.
+RUNS_IN_BACKGROUND_THREAD = True
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20  # noqa: F405 (wait for the one writer)

@@ -5,8 +5,9 @@ from .base import VAR_DIR, env
 SECRET_KEY = "careledger-test-key-0123456789abcdefghijklmnopqrstuvwxyz-0123456789"
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/careledger")}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-CELERY_BROKER_URL = ""
-CELERY_TASK_ALWAYS_EAGER = True
+# The test process runs tasks in-process; a worker started by a test gets CELERY_BROKER_URL.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/15")
 WHITENOISE_USE_FINDERS = True
 STORAGES = {

@@ -1,0 +1,67 @@
+"""A run's letters as one PDF in postcode order, with a manifest CSV, for the print and post supplier."""
+import csv
+import io
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from pypdf import PdfWriter
+
+from casework.models import Letter, PrintBatch, PrintBatchStatus, Run, RunEvent
+from casework.services.errors import DomainError
+
+MANIFEST_HEADERS = ["letter_id", "reference", "recipient", "address_line_1", "address_line_2", "address_line_3",
+                    "address_line_4", "address_line_5", "postcode", "pages", "large_print", "letter_type",
+                    "template_version", "sha256"]
+
+
+def print_batch_build(run: Run) -> PrintBatch | None:
+    """Build the batch once; a run that produced no letters has none."""
+    existing = PrintBatch.objects.filter(run=run).first()
+    if existing:
+        return existing
+    letters = list(Letter.objects.filter(run_item__run=run).select_related("template").order_by("postcode", "id"))
+    if not letters:
+        return None
+    writer = PdfWriter()
+    manifest = io.StringIO()
+    out = csv.writer(manifest)
+    out.writerow(MANIFEST_HEADERS)
+    pages = 0
+    for letter in letters:
+        with default_storage.open(letter.file.name, "rb") as handle:
+            writer.append(io.BytesIO(handle.read()))
+        pages += letter.pages
+        lines = list(letter.recipient_address)[:5]
+        lines += [""] * (5 - len(lines))
+        out.writerow([letter.pk, letter.reference, letter.recipient_name, *lines, letter.postcode, letter.pages,
+                      "yes" if letter.large_print else "no", letter.letter_type, letter.template.version, letter.sha256])
+    pdf = io.BytesIO()
+    writer.write(pdf)
+    stem = f"print-batches/{run.job}-{run.business_date:%Y-%m-%d}-run{run.pk}"
+    pdf_name = default_storage.save(f"{stem}.pdf", ContentFile(pdf.getvalue()))
+    manifest_name = default_storage.save(f"{stem}-manifest.csv", ContentFile(manifest.getvalue().encode("utf-8")))
+    return PrintBatch.objects.create(run=run, letter_count=len(letters), page_count=pages, pdf=pdf_name,
+                                     manifest=manifest_name)
+
+
+def print_batch_transition(*, batch: PrintBatch, to_status: str, actor, reason: str = "") -> PrintBatch:
+    """Hold, unhold or release a batch. A held batch cannot be released; holding needs a reason."""
+    with transaction.atomic():
+        batch = PrintBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.status == to_status:
+            return batch
+        if not batch.can_transition_to(to_status):
+            raise DomainError(f"A {batch.get_status_display().lower()} batch cannot be "
+                              f"{'released' if to_status == PrintBatchStatus.RELEASED else 'changed that way'}")
+        if to_status == PrintBatchStatus.HELD and not reason.strip():
+            raise DomainError("Give a reason for holding the batch", field="reason")
+        old = batch.status
+        batch.status = to_status
+        batch.hold_reason = reason.strip() if to_status == PrintBatchStatus.HELD else ""
+        batch.changed_by, batch.changed_at = actor, timezone.now()
+        batch.save(update_fields=["status", "hold_reason", "changed_by", "changed_at"])
+        RunEvent.objects.create(run_id=batch.run_id, action="batch.status", old_value=old, new_value=to_status,
+                                reason=reason[:300], actor=actor)
+        return batch

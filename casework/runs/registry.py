@@ -1,0 +1,66 @@
+"""The jobs the engine knows. Each app registers its jobs in its AppConfig.ready()."""
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Callable, Iterable
+
+
+class Skip(Exception):
+    """Raised by a job's `process` to record an item as skipped, with the reason officers will read."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Job:
+    """A scheduled job.
+
+    - `plan(business_date)` lists the subjects to work on (stable strings such as "client:123").
+    - `prepare(run, subjects)` (optional) loads what a chunk's items need in a few queries.
+    - `process(run, item, prepared)` does one item and returns what it did, or raises Skip.
+    - `finish(run)` (optional) runs once when every item is done, e.g. to build the print batch.
+    - `schedule` is the default crontab (Europe/London) for django-celery-beat; None: on demand only.
+    """
+
+    code: str
+    name: str
+    description: str
+    plan: Callable[[date], Iterable[str]]
+    process: Callable[..., str]
+    prepare: Callable[..., dict] | None = None
+    finish: Callable[..., None] | None = None
+    chunk_size: int = 50
+    schedule: dict[str, str] | None = field(default=None)
+
+
+JOBS: dict[str, Job] = {}
+
+
+def register_job(job: Job) -> Job:
+    JOBS[job.code] = job
+    return job
+
+
+def get_job(code: str) -> Job:
+    try:
+        return JOBS[code]
+    except KeyError:
+        raise UnknownJob(code) from None
+
+
+class UnknownJob(KeyError):
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.message = f"There is no job called '{code}'. Jobs: {', '.join(sorted(JOBS)) or 'none'}"
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def job_choices() -> list[tuple[str, str]]:
+    return sorted(((code, job.name) for code, job in JOBS.items()), key=lambda c: c[1])
+
+
+def prepared_value(prepared: dict, subject: str) -> Any:
+    return prepared.get(subject)

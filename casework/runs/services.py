@@ -1,0 +1,190 @@
+"""Runs: start (or resume), work chunk by chunk, finish once.
+
+1. `run_start` creates the run and all its items in one transaction (unique on job and business
+   date; unique on run and subject), or finds the existing run; then queues a task per chunk that
+   still has pending items. Starting again never redoes a finished item.
+2. `run_chunk` (a Celery task's body) works through the chunk's pending items, each in its own
+   transaction under a row lock taken with SKIP LOCKED, and marks the item done in the same
+   transaction as its effects. A worker killed mid-item loses only that uncommitted transaction;
+   the redelivered chunk (acks_late, reject on worker lost) or a resume finishes it, once.
+3. `run_finish` runs when no item is pending, under a lock on the run, exactly once: it sets the
+   final status and calls the job's `finish` (the print batch).
+"""
+import logging
+import traceback
+from datetime import date
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from casework.models import ItemStatus, Run, RunEvent, RunItem, RunStatus
+from casework.services.errors import DomainError
+
+from .registry import Skip, get_job
+
+log = logging.getLogger(__name__)
+
+
+def _event(run: Run, action: str, actor=None, old: str = "", new: str = "", reason: str = "") -> None:
+    RunEvent.objects.create(run=run, action=action, old_value=old, new_value=new, reason=reason[:300], actor=actor)
+
+
+def run_transition(*, run: Run, to_status: str, actor=None, reason: str = "") -> Run:
+    """The one way a run changes status: checks the move and records it."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run.pk)
+        if run.status == to_status:
+            return run
+        if not run.can_transition_to(to_status):
+            raise DomainError(f"Run {run.pk} cannot move from {run.get_status_display().lower()} to "
+                              f"{RunStatus(to_status).label.lower()}")
+        old = run.status
+        run.status = to_status
+        fields = ["status"]
+        if to_status == RunStatus.RUNNING and run.started_at is None:
+            run.started_at = timezone.now()
+            fields.append("started_at")
+        if to_status in (RunStatus.COMPLETED, RunStatus.COMPLETED_WITH_ERRORS, RunStatus.FAILED, RunStatus.CANCELLED):
+            run.finished_at = timezone.now()
+            fields.append("finished_at")
+        elif to_status == RunStatus.RUNNING:
+            run.finished_at = None
+            fields.append("finished_at")
+        if to_status == RunStatus.FAILED:
+            run.error = reason
+            fields.append("error")
+        run.save(update_fields=fields)
+        _event(run, "run.status", actor, old, to_status, reason)
+        return run
+
+
+def run_start(*, job: str, business_date: date, trigger: str, actor=None) -> Run:
+    """Start the job for the business date, or resume the run that already exists for it."""
+    spec = get_job(job)
+    try:
+        with transaction.atomic():
+            run = Run.objects.create(job=job, business_date=business_date, trigger=trigger, started_by=actor,
+                                     chunk_size=spec.chunk_size)
+            subjects = list(dict.fromkeys(spec.plan(business_date)))
+            RunItem.objects.bulk_create(
+                [RunItem(run=run, subject=s, chunk=i // spec.chunk_size) for i, s in enumerate(subjects)],
+                batch_size=5000,
+            )
+            run.chunks = (len(subjects) + spec.chunk_size - 1) // spec.chunk_size
+            run.save(update_fields=["chunks"])
+            _event(run, "run.planned", actor, new=str(len(subjects)), reason=f"Started by {trigger}")
+            run_transition(run=run, to_status=RunStatus.RUNNING, actor=actor)
+    except IntegrityError:
+        # The run for this job and date exists (started earlier, or by another process just now).
+        run = Run.objects.get(job=job, business_date=business_date)
+        if run.status == RunStatus.FAILED:
+            run_transition(run=run, to_status=RunStatus.RUNNING, actor=actor, reason="Resumed")
+    run = Run.objects.get(pk=run.pk)
+    if run.status == RunStatus.RUNNING:
+        enqueue_pending(run)
+    return run
+
+
+def enqueue_pending(run: Run) -> list[int]:
+    """Queue a task for every chunk that still has pending items (after commit). Safe to repeat:
+    an item already done is skipped by whichever task reaches it second."""
+    from .tasks import dispatch_chunk
+
+    chunks = sorted(set(RunItem.objects.filter(run=run, status=ItemStatus.PENDING).values_list("chunk", flat=True)))
+    if not chunks:
+        transaction.on_commit(lambda: run_finish(run_id=run.pk))
+    for chunk in chunks:
+        transaction.on_commit(lambda c=chunk: dispatch_chunk(run.pk, c))
+    return chunks
+
+
+def run_chunk(*, run_id: int, chunk: int, worker: str = "") -> int:
+    """Do the chunk's pending items; returns how many this call did. Then finish the run if due."""
+    run = Run.objects.get(pk=run_id)
+    if run.status != RunStatus.RUNNING:
+        return 0
+    spec = get_job(run.job)
+    pending = list(RunItem.objects.filter(run=run, chunk=chunk, status=ItemStatus.PENDING).values_list("pk", "subject"))
+    if not pending:
+        run_finish(run_id=run_id)
+        return 0
+    prepared = spec.prepare(run, [subject for _, subject in pending]) if spec.prepare else {}
+    done = 0
+    for pk, _subject in pending:
+        with transaction.atomic():
+            item = RunItem.objects.select_for_update(skip_locked=True).filter(pk=pk, status=ItemStatus.PENDING).first()
+            if item is None:
+                continue  # done already, or another worker holds it right now
+            item.attempts += 1
+            try:
+                with transaction.atomic():
+                    item.outcome = (spec.process(run, item, prepared) or "Done")[:300]
+                item.status = ItemStatus.DONE
+            except Skip as skip:
+                item.status, item.outcome = ItemStatus.SKIPPED, skip.reason[:300]
+            except Exception as exc:  # noqa: BLE001 - one bad item must not stop the run
+                log.exception("Run %s item %s failed", run.pk, item.subject)
+                item.status, item.outcome = ItemStatus.FAILED, f"{type(exc).__name__}: {exc}"[:300]
+                item.error = traceback.format_exc()[-4000:]
+            item.finished_at = timezone.now()
+            item.save(update_fields=["status", "outcome", "error", "attempts", "finished_at"])
+            done += 1
+    run_finish(run_id=run_id)
+    return done
+
+
+def run_finish(*, run_id: int) -> Run:
+    """Set the final status and call the job's finish step, once, when nothing is pending."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run_id)
+        if run.status != RunStatus.RUNNING or RunItem.objects.filter(run=run, status=ItemStatus.PENDING).exists():
+            return run
+        spec = get_job(run.job)
+        if spec.finish:
+            spec.finish(run)
+        failed = RunItem.objects.filter(run=run, status=ItemStatus.FAILED).exists()
+        final = RunStatus.COMPLETED_WITH_ERRORS if failed else RunStatus.COMPLETED
+        return run_transition(run=run, to_status=final)
+
+
+def run_retry_failed(*, run: Run, actor) -> int:
+    """Put the failed items back to pending and work them again."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run.pk)
+        if run.status != RunStatus.COMPLETED_WITH_ERRORS:
+            raise DomainError("Only a run that completed with errors has failed items to retry")
+        count = RunItem.objects.filter(run=run, status=ItemStatus.FAILED).update(status=ItemStatus.PENDING, error="")
+        _event(run, "run.retry", actor, new=str(count), reason=f"{count} failed item(s) retried")
+        run_transition(run=run, to_status=RunStatus.RUNNING, actor=actor, reason="Retrying failed items")
+        enqueue_pending(run)
+    return count
+
+
+def run_resume(*, run: Run, actor) -> Run:
+    """Queue the pending chunks of a running or failed run again (after a lost worker or broker)."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run.pk)
+        if run.status == RunStatus.FAILED:
+            run_transition(run=run, to_status=RunStatus.RUNNING, actor=actor, reason="Resumed")
+        elif run.status != RunStatus.RUNNING:
+            raise DomainError("Only a running or failed run can be resumed")
+        _event(run, "run.resumed", actor)
+        enqueue_pending(run)
+    return Run.objects.get(pk=run.pk)
+
+
+def run_cancel(*, run: Run, actor, reason: str) -> Run:
+    if not reason.strip():
+        raise DomainError("Give a reason for cancelling the run", field="reason")
+    return run_transition(run=run, to_status=RunStatus.CANCELLED, actor=actor, reason=reason)
+
+
+def run_counts(run: Run) -> dict[str, int]:
+    """Planned, done, skipped, failed and pending, from the items themselves."""
+    rows = dict(RunItem.objects.filter(run=run).values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    counts = {status: rows.get(status, 0) for status in ItemStatus.values}
+    counts["planned"] = sum(rows.values())
+    counts["finished"] = counts["planned"] - counts[ItemStatus.PENDING]
+    counts["percent"] = round(100 * counts["finished"] / counts["planned"]) if counts["planned"] else 100
+    return counts

@@ -1,0 +1,279 @@
+"""The batch engine: one run per job and date, each item once, failures recorded, resumable."""
+import threading
+from datetime import date, datetime, timezone as dt_timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from casework import services
+from casework.constants import EntryKind
+from casework.models import ItemStatus, LedgerEntry, Run, RunEvent, RunItem, RunStatus
+from casework.roles import Role
+from casework.runs import services as runs
+from casework.runs.registry import JOBS, Job, Skip, register_job
+
+from .factories import ClientFactory, UserFactory
+
+BUSINESS_DATE = date(2026, 11, 2)
+
+
+@pytest.fixture
+def poster(db):
+    return UserFactory(username="nightly", roles=[Role.INCOME_OFFICER])
+
+
+@pytest.fixture
+def charge_job(poster):
+    """A job that posts one £1 charge per client: an effect we can count."""
+    calls = {"finish": 0, "fail_on": set(), "skip_on": set()}
+    clients = [ClientFactory() for _ in range(7)]
+
+    def process(run, item, prepared):
+        client_id = int(item.subject.split(":")[1])
+        if client_id in calls["skip_on"]:
+            raise Skip("Client asked us not to write")
+        if client_id in calls["fail_on"]:
+            raise RuntimeError("Address cannot be read")
+        client = prepared[item.subject]
+        services.ledger_post(account=services.account_for_client(client), kind=EntryKind.CHARGE, amount=Decimal("1"),
+                             effective_date=run.business_date, reference=f"RUN{run.pk}-{item.subject}",
+                             description="Nightly test charge", actor=poster)
+        return "charged"
+
+    def prepare(run, subjects):
+        from casework.models import Client
+
+        return {f"client:{c.pk}": c for c in Client.objects.filter(pk__in=[int(s.split(':')[1]) for s in subjects])}
+
+    def finish(run):
+        calls["finish"] += 1
+
+    register_job(Job(code="test_charges", name="Test charges", description="test",
+                     plan=lambda d: [f"client:{c.pk}" for c in clients], prepare=prepare, process=process,
+                     finish=finish, chunk_size=3))
+    calls["clients"] = clients
+    yield calls
+    JOBS.pop("test_charges", None)
+
+
+def start(django_capture_on_commit_callbacks, **kw):
+    with django_capture_on_commit_callbacks(execute=True):
+        return runs.run_start(job="test_charges", business_date=BUSINESS_DATE, trigger="test", **kw)
+
+
+@pytest.mark.django_db
+def test_a_run_does_each_item_once_in_chunks_and_finishes_once(charge_job, django_capture_on_commit_callbacks):
+    run = start(django_capture_on_commit_callbacks)
+    run.refresh_from_db()
+    assert run.status == RunStatus.COMPLETED and run.chunks == 3
+    assert LedgerEntry.objects.filter(reference__startswith=f"RUN{run.pk}-").count() == 7
+    assert runs.run_counts(run) | {} == runs.run_counts(run) and runs.run_counts(run)["done"] == 7
+    assert charge_job["finish"] == 1
+
+
+@pytest.mark.django_db
+def test_starting_the_same_job_for_the_same_date_again_redoes_nothing(charge_job, django_capture_on_commit_callbacks):
+    first = start(django_capture_on_commit_callbacks)
+    second = start(django_capture_on_commit_callbacks)
+    assert first.pk == second.pk and Run.objects.count() == 1
+    assert LedgerEntry.objects.count() == 7 and charge_job["finish"] == 1
+
+
+@pytest.mark.django_db
+def test_a_bad_item_is_recorded_and_the_rest_complete_then_a_retry_finishes_it(charge_job, team_leader,
+                                                                               django_capture_on_commit_callbacks):
+    bad = charge_job["clients"][4]
+    charge_job["fail_on"].add(bad.pk)
+    run = start(django_capture_on_commit_callbacks)
+    run.refresh_from_db()
+    assert run.status == RunStatus.COMPLETED_WITH_ERRORS
+    failed = RunItem.objects.get(run=run, status=ItemStatus.FAILED)
+    assert failed.subject == f"client:{bad.pk}" and "Address cannot be read" in failed.outcome
+    assert "RuntimeError" in failed.error and LedgerEntry.objects.count() == 6
+    charge_job["fail_on"].clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        runs.run_retry_failed(run=run, actor=team_leader)
+    run.refresh_from_db()
+    assert run.status == RunStatus.COMPLETED and LedgerEntry.objects.count() == 7
+    assert RunItem.objects.get(pk=failed.pk).attempts == 2
+    assert RunEvent.objects.filter(run=run, action="run.retry", actor=team_leader).exists()
+
+
+@pytest.mark.django_db
+def test_a_skipped_item_keeps_its_reason(charge_job, django_capture_on_commit_callbacks):
+    charge_job["skip_on"].add(charge_job["clients"][0].pk)
+    run = start(django_capture_on_commit_callbacks)
+    item = RunItem.objects.get(run=run, status=ItemStatus.SKIPPED)
+    assert item.outcome == "Client asked us not to write"
+    assert Run.objects.get(pk=run.pk).status == RunStatus.COMPLETED
+
+
+@pytest.mark.django_db
+def test_a_run_whose_chunks_were_lost_resumes_and_finishes(charge_job, team_leader, django_capture_on_commit_callbacks):
+    run = runs.run_start(job="test_charges", business_date=BUSINESS_DATE, trigger="test")  # callbacks never ran
+    assert runs.run_counts(run)["pending"] == 7
+    with django_capture_on_commit_callbacks(execute=True):
+        runs.run_resume(run=run, actor=team_leader)
+    assert Run.objects.get(pk=run.pk).status == RunStatus.COMPLETED and LedgerEntry.objects.count() == 7
+
+
+@pytest.mark.django_db
+def test_impossible_run_status_changes_are_refused(charge_job, django_capture_on_commit_callbacks):
+    run = start(django_capture_on_commit_callbacks)
+    with pytest.raises(services.DomainError):
+        runs.run_transition(run=run, to_status=RunStatus.QUEUED)
+    with pytest.raises(services.DomainError):
+        runs.run_retry_failed(run=run, actor=None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_on_the_same_chunk_do_each_item_once(charge_job):
+    """Real concurrent connections on PostgreSQL: row locks with SKIP LOCKED share the items."""
+    assert connection.vendor == "postgresql"
+    run = runs.run_start(job="test_charges", business_date=BUSINESS_DATE, trigger="test")
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def worker():
+        try:
+            barrier.wait()
+            for chunk in range(run.chunks):
+                runs.run_chunk(run_id=run.pk, chunk=chunk)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert LedgerEntry.objects.filter(reference__startswith=f"RUN{run.pk}-").count() == 7
+    assert Run.objects.get(pk=run.pk).status == RunStatus.COMPLETED and charge_job["finish"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_run_job_command_runs_and_reports(charge_job, capsys):
+    call_command("run_job", "test_charges", "--date", "2026-11-02")
+    assert "7 done" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="There is no job called"):
+        call_command("run_job", "nonsense", "--date", "2026-11-02")
+    with pytest.raises(CommandError, match="must be a date"):
+        call_command("run_job", "test_charges", "--date", "2026-13-40")
+
+
+@pytest.mark.django_db
+def test_default_schedules_are_made_once_in_london_time_and_keep_administrators_changes():
+    from django_celery_beat.models import PeriodicTask
+
+    from casework.runs.schedule import ensure_default_schedules
+
+    ensure_default_schedules()
+    task = PeriodicTask.objects.get(name="Statements of account")
+    assert task.crontab.timezone.key == "Europe/London" and task.args == '["statements"]'
+    task.crontab.hour = "4"
+    task.crontab.save()
+    assert ensure_default_schedules() == 0
+    assert PeriodicTask.objects.get(name="Statements of account").crontab.hour == "4"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("label, last_run_utc, now_utc, due", [
+    # Clocks go forward at 01:00 UTC on 29 March 2026: 02:30 London is then 01:30 UTC.
+    ("spring: not due before 02:30 BST", datetime(2026, 3, 28, 2, 30), datetime(2026, 3, 29, 1, 29), False),
+    ("spring: due at 02:30 BST", datetime(2026, 3, 28, 2, 30), datetime(2026, 3, 29, 1, 31), True),
+    # Clocks go back at 01:00 UTC on 25 October 2026: 02:30 London is then 02:30 UTC.
+    ("autumn: not due at 01:31 UTC (02:31 BST is before the change)", datetime(2026, 10, 24, 1, 30), datetime(2026, 10, 25, 1, 29), False),
+    ("autumn: due at 02:30 GMT", datetime(2026, 10, 24, 1, 30), datetime(2026, 10, 25, 2, 31), True),
+])
+def test_nightly_schedules_follow_london_time_across_clock_changes(label, last_run_utc, now_utc, due):
+    from django_celery_beat.models import CrontabSchedule
+
+    crontab = CrontabSchedule.objects.create(minute="30", hour="2", day_of_week="*", day_of_month="*",
+                                             month_of_year="*", timezone=ZoneInfo("Europe/London"))
+    schedule = crontab.schedule
+    schedule.nowfun = lambda: now_utc.replace(tzinfo=dt_timezone.utc)
+    is_due, _ = schedule.is_due(last_run_utc.replace(tzinfo=dt_timezone.utc))
+    assert is_due is due, label
+
+
+def test_each_business_date_has_one_run_even_if_beat_fires_twice():
+    """The run's unique key is (job, business date): a second firing on the same night resumes."""
+    constraint = {c.name: c for c in Run._meta.constraints}["run_unique_job_date"]
+    assert tuple(constraint.fields) == ("job", "business_date")
+    assert {c.name for c in RunItem._meta.constraints} == {"runitem_unique_subject"}
+
+
+
+
+@pytest.mark.django_db
+def test_the_statements_run_started_twice_produces_each_letter_once_with_a_batch_in_postcode_order(
+        django_capture_on_commit_callbacks):
+    import csv
+    import io
+
+    from casework.models import Letter
+
+    from .factories import LedgerEntryFactory
+
+    for postcode in ["NM9 1AA", "B33 8TH", "M1 1AE"]:
+        LedgerEntryFactory(account__client=ClientFactory(postcode=postcode), amount=Decimal("10.00"))
+    settled = ClientFactory()
+    LedgerEntryFactory(account__client=settled, amount=Decimal("10.00"))
+    LedgerEntryFactory(account__client=settled, amount=Decimal("-10.00"), kind=EntryKind.PAYMENT)
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            run = runs.run_start(job="statements", business_date=date.today(), trigger="test")
+    run.refresh_from_db()
+    assert run.status == RunStatus.COMPLETED
+    assert Letter.objects.count() == 3 and not Letter.objects.filter(client=settled).exists()
+    batch = run.print_batch
+    assert (batch.letter_count, batch.page_count) == (3, sum(Letter.objects.values_list("pages", flat=True)))
+    rows = list(csv.DictReader(io.StringIO(batch.manifest.open("rb").read().decode())))
+    assert [r["postcode"] for r in rows] == ["B33 8TH", "M1 1AE", "NM9 1AA"]
+    assert batch.pdf.open("rb").read(5) == b"%PDF-"
+
+
+@pytest.mark.django_db
+def test_a_client_with_a_case_on_hold_is_skipped_with_the_reason(django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .factories import CaseFactory, LedgerEntryFactory
+
+    case = CaseFactory(hold_reason="Disputes the charge", hold_review_date=timezone.localdate() + timedelta(days=9))
+    LedgerEntryFactory(account__client=case.client, amount=Decimal("10.00"))
+    with django_capture_on_commit_callbacks(execute=True):
+        run = runs.run_start(job="statements", business_date=date.today(), trigger="test")
+    item = RunItem.objects.get(run=run)
+    assert item.status == ItemStatus.SKIPPED and "Disputes the charge" in item.outcome
+    assert Run.objects.get(pk=run.pk).status == RunStatus.COMPLETED
+
+
+@pytest.mark.django_db
+def test_a_held_print_batch_cannot_be_released_until_the_hold_is_lifted(team_leader, django_capture_on_commit_callbacks):
+    from casework.models import PrintBatchStatus
+    from casework.runs.print_batch import print_batch_transition
+
+    from .factories import LedgerEntryFactory
+
+    LedgerEntryFactory(amount=Decimal("5.00"))
+    with django_capture_on_commit_callbacks(execute=True):
+        run = runs.run_start(job="statements", business_date=date.today(), trigger="test")
+    batch = Run.objects.get(pk=run.pk).print_batch
+    with pytest.raises(services.DomainError):
+        print_batch_transition(batch=batch, to_status=PrintBatchStatus.HELD, actor=team_leader, reason="")
+    print_batch_transition(batch=batch, to_status=PrintBatchStatus.HELD, actor=team_leader, reason="Wording check")
+    with pytest.raises(services.DomainError):
+        print_batch_transition(batch=batch, to_status=PrintBatchStatus.RELEASED, actor=team_leader)
+    print_batch_transition(batch=batch, to_status=PrintBatchStatus.READY, actor=team_leader)
+    batch = print_batch_transition(batch=batch, to_status=PrintBatchStatus.RELEASED, actor=team_leader)
+    assert batch.status == PrintBatchStatus.RELEASED and batch.changed_by == team_leader
+    assert list(RunEvent.objects.filter(run=run, action="batch.status").values_list("new_value", flat=True)) == [
+        "released", "ready", "held"]
