@@ -426,7 +426,7 @@ def test_pdf_fetcher_serves_static_files_only():
     assert b"<svg" in response.read()
 
 
-def test_multi_page_letters_are_numbered_and_one_page_letters_are_not():
+def test_every_page_says_which_page_of_how_many():
     short = letter_pdf.render_pdf('<html lang="en"><title>t</title><body><p>One page</p></body></html>')
     long = letter_pdf.render_pdf('<html lang="en"><title>t</title><body>' + "<p>Line</p>" * 200 + "</body></html>")
     assert short.pages == 1 and long.pages > 1
@@ -434,7 +434,7 @@ def test_multi_page_letters_are_numbered_and_one_page_letters_are_not():
 
     from pypdf import PdfReader
 
-    assert "Page 1 of" not in PdfReader(BytesIO(short.content)).pages[0].extract_text()
+    assert "Page 1 of 1" in PdfReader(BytesIO(short.content)).pages[0].extract_text()
     assert f"Page 1 of {long.pages}" in PdfReader(BytesIO(long.content)).pages[0].extract_text()
 
 

@@ -71,7 +71,7 @@ def test_the_next_address_after_two_factor_must_be_on_this_site(client):
     device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
     sign_in_with_password(client, "redirected")
     response = client.post(reverse("two_factor_verify") + "?next=https://evil.example/", {"token": code_for(device)})
-    assert response["Location"] == reverse("casework:my_work")
+    assert response["Location"] == reverse("casework:home")
 
 
 def test_repeated_failed_sign_ins_lock_the_account(client, settings):
@@ -145,3 +145,16 @@ def test_seeding_the_demo_twice_adds_nothing_the_second_time(capsys):
     assert counts[0] == 150
     out = capsys.readouterr().out
     assert "teamleader" in out and "demo-careledger-2026" in out
+
+
+@pytest.mark.parametrize("role, landing", [
+    (Role.INCOME_OFFICER, "casework:my_work"),
+    (Role.AUDITOR, "casework:my_work"),
+    (Role.FINANCE_ADMINISTRATOR, "letters:template_list"),
+    (Role.SYSTEM_ADMINISTRATOR, "admin:index"),
+])
+def test_each_role_lands_on_a_page_it_may_see_after_signing_in(client_as, role, landing):
+    http = client_as(role)
+    response = http.get(reverse("casework:home"))
+    assert response["Location"] == reverse(landing)
+    assert http.get(response["Location"]).status_code == 200

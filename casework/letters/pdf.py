@@ -23,7 +23,8 @@ from weasyprint.text.fonts import FontConfiguration
 STYLESHEET = Path(__file__).with_name("letter.css")
 PDF_VARIANT = "pdf/ua-1"
 
-#: Added only when a letter runs to more than one page: "Page 1 of 2" at the foot of each page.
+#: "Page 1 of 2" at the foot of each page (a one-page letter says "Page 1 of 1": one layout pass
+#: per letter matters more in a night's run than the missing words would).
 PAGE_NUMBERS_CSS = """
 @page { @bottom-right { content: "Page " counter(page) " of " counter(pages); } }
 """
@@ -92,14 +93,11 @@ def _stylesheets() -> tuple[weasyprint.CSS, weasyprint.CSS]:
 
 
 def render_pdf(html: str) -> RenderedPdf:
-    """Render a letter's HTML to PDF. A letter of more than one page is laid out again with page
-    numbers (adding them does not change the page count); most letters are one page."""
+    """Render a letter's HTML to PDF, laid out once, with page numbers."""
     base, numbers = _stylesheets()
     document = weasyprint.HTML(string=html, base_url=STYLESHEET.parent.as_uri() + "/",
                                url_fetcher=_StaticOnlyFetcher())
     fonts = _fonts()
-    rendered = document.render(font_config=fonts, stylesheets=[base], pdf_variant=PDF_VARIANT)
-    if len(rendered.pages) > 1:
-        rendered = document.render(font_config=fonts, stylesheets=[base, numbers], pdf_variant=PDF_VARIANT)
+    rendered = document.render(font_config=fonts, stylesheets=[base, numbers], pdf_variant=PDF_VARIANT)
     # The variant goes to both steps: render() tags the layout, write_pdf() writes the metadata.
     return RenderedPdf(content=rendered.write_pdf(pdf_variant=PDF_VARIANT), pages=len(rendered.pages))

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from casework.exports import Column, export_response, requested_format
 from casework.forms import GovForm, _date
-from casework.models import ItemStatus, Letter, PrintBatchStatus, Run, RunItem
+from casework.models import Client, ItemStatus, Letter, PrintBatchStatus, Run, RunItem
 from casework.roles import READERS, Role, has_any_role
 from casework.runs import services
 from casework.runs.print_batch import print_batch_transition
@@ -70,8 +70,9 @@ def run_start(request):
 @role_required(RUN_VIEWERS)
 def run_detail(request, pk: int):
     run = _run(pk)
-    failed = RunItem.objects.filter(run=run, status=ItemStatus.FAILED)
-    skipped = RunItem.objects.filter(run=run, status=ItemStatus.SKIPPED)
+    failed = list(RunItem.objects.filter(run=run, status=ItemStatus.FAILED)[:100])
+    skipped = list(RunItem.objects.filter(run=run, status=ItemStatus.SKIPPED)[:100])
+    _attach_clients(failed + skipped)
     fmt = requested_format(request)
     if fmt:
         items = RunItem.objects.filter(run=run)
@@ -83,8 +84,8 @@ def run_detail(request, pk: int):
         "run": run,
         "job": JOBS.get(run.job),
         "counts": services.run_counts(run),
-        "failed": failed[:100],
-        "skipped": skipped[:100],
+        "failed": failed,
+        "skipped": skipped,
         "letters": Letter.objects.filter(run_item__run=run).order_by("postcode", "id")[:50],
         "batch": getattr(run, "print_batch", None),
         "events": run.events.select_related("actor")[:50],
@@ -93,11 +94,21 @@ def run_detail(request, pk: int):
     return render(request, "casework/runs/detail.html", context)
 
 
+def _attach_clients(items: list[RunItem]) -> None:
+    """Items about a client ("client:123") show the client's name and a link, in one query."""
+    ids = {int(i.subject.split(":", 1)[1]) for i in items if i.subject.startswith("client:")}
+    clients = Client.objects.in_bulk(ids)
+    for item in items:
+        kind, _, key = item.subject.partition(":")
+        item.client = clients.get(int(key)) if kind == "client" and key.isdigit() else None
+
+
 @role_required(RUN_VIEWERS)
 def run_progress(request, pk: int):
     """The progress panel alone, polled by htmx while the run is active."""
     run = _run(pk)
-    return render(request, "casework/runs/includes/progress.html", {"run": run, "counts": services.run_counts(run)})
+    return render(request, "casework/runs/includes/progress.html",
+                  {"run": run, "counts": services.run_counts(run), "refresh_hint": True})
 
 
 def _action(request, pk: int, action, success: str):

@@ -9,7 +9,7 @@ from casework.constants import CaseStatus, CaseType, Priority
 from casework.exports import Column, export_response, requested_format
 from casework.forms import BulkAssignForm
 from casework.models import Case, Team
-from casework.roles import CLIENT_EDITORS, QUEUE_MANAGERS, READERS, STAFF, has_any_role
+from casework.roles import CLIENT_EDITORS, QUEUE_MANAGERS, READERS, STAFF, Role, has_any_role
 
 from .access import role_required
 
@@ -51,8 +51,11 @@ def _page(request, queryset):
 
 @role_required(STAFF)
 def home(request):
+    """Each role lands where its work is."""
     if has_any_role(request.user, READERS):
         return redirect("casework:my_work")
+    if has_any_role(request.user, {Role.FINANCE_ADMINISTRATOR}):
+        return redirect("letters:template_list")
     return redirect("admin:index")
 
 

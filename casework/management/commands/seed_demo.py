@@ -88,7 +88,21 @@ class Command(BaseCommand):
         else:
             self._clients(users)
             self.stdout.write(self.style.SUCCESS(f"Seeded {CLIENT_COUNT} demo clients."))
+        self._statement_run()
         self._print_logins()
+
+    def _statement_run(self) -> None:
+        """A completed statements run for today, with letters and a print batch to open."""
+        from django.test.utils import override_settings
+
+        from casework.runs.services import run_counts, run_start
+
+        with override_settings(RUNS_IN_BACKGROUND_THREAD=False):  # finish before the command ends
+            run = run_start(job="statements", business_date=timezone.localdate(), trigger="command")
+        run.refresh_from_db()
+        counts = run_counts(run)
+        self.stdout.write(f"Statements run {run.pk} for {run.business_date}: {run.get_status_display()}, "
+                          f"{counts['done']} letters, {counts['skipped']} skipped.")
 
     def _users(self) -> dict:
         demo_group, _ = Group.objects.get_or_create(name=DEMO_GROUP)
