@@ -70,6 +70,29 @@ def statement(account: Account, start: date | None = None, end: date | None = No
     return result
 
 
+def statements_for(accounts: list[Account], start: date | None, end: date | None) -> dict[int, Statement]:
+    """The statements of many accounts for one period in two queries (for batch runs), keyed by
+    account id; the same figures as `statement` gives one by one."""
+    by_id = {a.pk: a for a in accounts}
+    openings = {}
+    if start:
+        rows = (LedgerEntry.objects.filter(account_id__in=by_id, effective_date__lt=start).values("account_id")
+                .annotate(total=Sum("amount")).values_list("account_id", "total"))
+        openings = {account_id: to_pennies(total) for account_id, total in rows}
+    entries = LedgerEntry.objects.filter(account_id__in=by_id).select_related("reverses").order_by(
+        "account_id", "effective_date", "id")
+    if start:
+        entries = entries.filter(effective_date__gte=start)
+    if end:
+        entries = entries.filter(effective_date__lte=end)
+    result = {pk: Statement(account=a, start=start, end=end, opening=openings.get(pk, ZERO)) for pk, a in by_id.items()}
+    running = {pk: st.opening for pk, st in result.items()}
+    for entry in entries:
+        running[entry.account_id] = to_pennies(running[entry.account_id] + entry.amount)
+        result[entry.account_id].lines.append(StatementLine(entry=entry, balance=running[entry.account_id]))
+    return result
+
+
 # --- Search -----------------------------------------------------------------------------------
 
 #: Other apps register functions that map a search term to client ids (an invoice number, a deferred

@@ -196,7 +196,8 @@ def letter_produce(*, client: Client, letter_type: LetterType | str, on: date, a
     name = default_storage.save(f"letters/{on:%Y/%m}/{uuid4().hex}.pdf", ContentFile(pdf.content))
     recipient = draft.recipient
     try:
-        with transaction.atomic():
+        # No savepoint of its own: a run already isolates each item in one, and alone it is a transaction.
+        with transaction.atomic(savepoint=False):
             letter = Letter.objects.create(
                 letter_type=lt.code, template=draft.template, client=client, case=case, run_item=run_item,
                 recipient_name=recipient.name[:300], recipient_address=recipient.address_lines,

@@ -4,7 +4,8 @@ from datetime import date
 from django.db.models import Prefetch, Sum
 
 from casework.constants import AccountKind, CaseStatus
-from casework.models import Case, Client, LedgerEntry, Representative, Run, RunItem
+from casework.models import Account, Case, Client, LedgerEntry, Representative, Run, RunItem
+from casework.selectors import statements_for
 
 from .print_batch import print_batch_build
 from .registry import Job, Skip, register_job
@@ -25,14 +26,23 @@ def plan_statements(business_date: date) -> list[str]:
 
 
 def prepare_statements(run: Run, subjects: list[str]) -> dict:
-    """Load the chunk's clients, their representatives and held cases in three queries."""
+    """Load what the chunk's letters need in a handful of queries: the clients with their
+    representatives, held cases and charges account, every statement, and the letter wording."""
+    from casework.letters.services import current_template
+    from casework.letters.statement import period_start
+
     ids = [int(s.split(":", 1)[1]) for s in subjects]
-    clients = Client.objects.filter(pk__in=ids).prefetch_related(
+    clients = list(Client.objects.filter(pk__in=ids).prefetch_related(
         Prefetch("representatives", queryset=Representative.objects.order_by("start_date", "id")),
         Prefetch("cases", queryset=Case.objects.exclude(hold_reason="").exclude(status=CaseStatus.CLOSED),
                  to_attr="held_cases"),
-    )
-    return {f"client:{c.pk}": c for c in clients}
+        Prefetch("accounts", queryset=Account.objects.filter(kind=AccountKind.CLIENT_CHARGES), to_attr="charge_accounts"),
+    ))
+    accounts = [a for c in clients for a in c.charge_accounts]
+    statements = statements_for(accounts, start=period_start(run.business_date), end=run.business_date)
+    for client in clients:
+        client.statement = statements.get(client.charge_accounts[0].pk) if client.charge_accounts else None
+    return {"template": current_template(STATEMENT_LETTER), **{f"client:{c.pk}": c for c in clients}}
 
 
 def process_statement(run: Run, item: RunItem, prepared: dict) -> str:
@@ -44,8 +54,13 @@ def process_statement(run: Run, item: RunItem, prepared: dict) -> str:
     if client.held_cases:
         held = client.held_cases[0]
         raise Skip(f"{held.reference} is on hold until {held.hold_review_date:%d %B %Y}: {held.hold_reason}")
+    from casework.letters.types import get_letter_type
+
+    representatives = list(client.representatives.all())
+    context = get_letter_type(STATEMENT_LETTER).build_context(client, run.business_date, representatives=representatives,
+                                                              statement=client.statement)
     letter = letter_produce(client=client, letter_type=STATEMENT_LETTER, on=run.business_date, run_item=item,
-                            representatives=list(client.representatives.all()))
+                            representatives=representatives, context=context, template=prepared["template"])
     return f"Letter {letter.reference} to {letter.recipient_name}"
 
 

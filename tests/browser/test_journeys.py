@@ -161,3 +161,47 @@ def test_failed_sign_in_shows_an_accessible_error(page, live_server):
     expect(page).to_have_title(re.compile(r"^Error: Sign in"))
     expect(page.get_by_role("heading", name="Sign in", level=1)).to_be_visible()
     assert_accessible(page)
+
+
+def test_team_leader_starts_a_run_opens_its_letters_and_holds_the_batch(page, live_server, casebook):
+    """The statements run started from the web, its page, a letter as sent, and a held batch."""
+    leader = UserFactory(username="runlead", first_name="Rhona", last_name="Lead", roles=[Role.TEAM_LEADER])
+    device = confirmed_device(leader)
+    sign_in(page, live_server, leader, device)
+    page.get_by_role("link", name="Runs").click()
+    expect(page.get_by_role("heading", name="Scheduled runs", level=1)).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="Start a run").click()
+    assert_accessible(page)
+    page.get_by_label("Statements of account").check()
+    page.get_by_role("button", name="Start run").click()
+    expect(page.get_by_role("heading", name="Statements of account", level=1)).to_be_visible()
+    expect(page.locator("#run-progress")).to_contain_text("Completed")
+    expect(page.locator("#run-progress")).to_contain_text("1 of 1 items finished")
+    assert_accessible(page)
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile(r"^L\d{8}")).first.click()
+    assert download.value.suggested_filename.endswith("account_statement.pdf")
+    page.get_by_role("link", name="Hold the batch").click()
+    page.get_by_label("Reason").fill("Checking the new wording first")
+    page.get_by_role("button", name="Hold batch").click()
+    expect(page.get_by_text("Held: Checking the new wording first")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_finance_administrator_edits_letter_wording_with_a_live_preview(page, live_server):
+    admin = UserFactory(username="fadmin", first_name="Fran", last_name="Admin", roles=[Role.FINANCE_ADMINISTRATOR])
+    device = confirmed_device(admin)
+    sign_in(page, live_server, admin, device)
+    expect(page.get_by_role("heading", name="Letter wording", level=1)).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name=re.compile("Statement of account")).first.click()
+    assert_accessible(page)
+    body = page.get_by_label("Wording")
+    body.fill(body.input_value() + "\n\n{{ settings.SECRET_KEY }}")
+    expect(page.get_by_text("is not a field of this letter").first).to_be_visible(timeout=10000)
+    body.fill(body.input_value().replace("{{ settings.SECRET_KEY }}", "Thank you, {{ client_name }}."))
+    page.get_by_label("What did you change and why?").fill("Added a thank-you")
+    page.get_by_role("button", name="Save new version").click()
+    expect(page.get_by_text("Added a thank-you")).to_be_visible()
+    assert_accessible(page)
