@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.db import transaction
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import include, path, reverse
@@ -202,7 +203,7 @@ def test_a_failed_insert_leaves_no_stored_file(owing_client, media, monkeypatch)
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(TimelineEntry.objects, "create", broken)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError), transaction.atomic():  # as callers do: a run item's savepoint, a view
         letters.letter_produce(client=owing_client, letter_type=STATEMENT, on=ON)
     assert not Letter.objects.exists()
     assert not [p for p in media.rglob("*.pdf")]

@@ -185,7 +185,7 @@ def test_team_leader_starts_a_run_opens_its_letters_and_holds_the_batch(page, li
     page.get_by_role("link", name="Hold the batch").click()
     page.get_by_label("Reason").fill("Checking the new wording first")
     page.get_by_role("button", name="Hold batch").click()
-    expect(page.get_by_text("Held: Checking the new wording first")).to_be_visible()
+    expect(page.locator("dd", has_text="Held: Checking the new wording first")).to_be_visible()
     assert_accessible(page)
 
 
@@ -195,7 +195,7 @@ def test_finance_administrator_edits_letter_wording_with_a_live_preview(page, li
     sign_in(page, live_server, admin, device)
     expect(page.get_by_role("heading", name="Letter wording", level=1)).to_be_visible()
     assert_accessible(page)
-    page.get_by_role("link", name=re.compile("Statement of account")).first.click()
+    page.get_by_role("link", name=re.compile("Change wording of the statement of account")).click()
     assert_accessible(page)
     body = page.get_by_label("Wording")
     body.fill(body.input_value() + "\n\n{{ settings.SECRET_KEY }}")
