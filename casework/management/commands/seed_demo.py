@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from faker import Faker
 
@@ -134,9 +135,13 @@ class Command(BaseCommand):
         return users
 
     def _admin_permissions(self) -> None:
-        """The finance administrator keeps reference data (teams and, later, rates and letter templates)."""
+        """The finance administrator keeps reference data: teams and the nightly schedules (letter
+        wording has its own pages)."""
         group = Group.objects.get(name=Role.FINANCE_ADMINISTRATOR.value)
-        group.permissions.set(Permission.objects.filter(content_type__app_label="casework", content_type__model="team"))
+        group.permissions.set(Permission.objects.filter(
+            Q(content_type__app_label="casework", content_type__model="team")
+            | Q(content_type__app_label="django_celery_beat",
+                content_type__model__in=["periodictask", "crontabschedule"])))
 
     @transaction.atomic
     def _clients(self, users: dict) -> None:
