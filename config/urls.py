@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("casework.urls")),
     path("accounts/", include("casework.auth_urls")),
     path("letters/", include("casework.letters.urls")),
+    path("income/", include("debt.urls")),
     path("api/v1/", include("casework.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -22,6 +22,7 @@ from casework.roles import (
 from casework.models import Letter
 from casework.runs.services import run_start
 
+from .access import EXTENSIONS
 from .conftest import sign_in
 from .factories import (
     CaseFactory,
@@ -101,6 +102,9 @@ MATRIX = {
     "api:ledgerentry-list": (API_READERS, "GET", "api"),
     "api:ledgerentry-detail": (API_READERS, "GET", "api"),
 }
+for _extension in EXTENSIONS:
+    MATRIX.update(_extension.MATRIX)
+
 #: Every admin URL is served by CareledgerAdminSite, which admits only these roles.
 ADMIN_NAMESPACE_ROLES = ADMINISTRATORS
 
@@ -136,7 +140,7 @@ def objects(db, django_capture_on_commit_callbacks):
         run = run_start(job="statements", business_date=entry.effective_date, trigger="test")
     run.refresh_from_db()
     assert run.print_batch.letter_count == 1
-    return {
+    base = {
         "run": run,
         "letter": Letter.objects.get(run_item__run=run),
         "client": case.client,
@@ -146,6 +150,9 @@ def objects(db, django_capture_on_commit_callbacks):
         "task": TaskFactory(case=case),
         "document": DocumentFactory(case=case),
     }
+    for extension in EXTENSIONS:
+        base.update(extension.make_objects(base))
+    return base
 
 
 def url_for(name: str, objects: dict) -> str:
@@ -159,6 +166,10 @@ def url_for(name: str, objects: dict) -> str:
         "task": ["task_complete"],
         "document": ["document_download"],
     }
+    for extension in EXTENSIONS:
+        kwargs = extension.url_kwargs(name, objects)
+        if kwargs is not None:
+            return reverse(name, kwargs=kwargs)
     short = name.split(":")[-1]
     special = {
         "batch_file": {"pk": objects["run"].pk, "kind": "pdf"},
