@@ -233,3 +233,17 @@ class SuspensePayment(models.Model):
     class Meta:
         ordering = ["received_on", "id"]
         indexes = [models.Index(fields=["status"], name="suspense_status_idx")]
+
+
+class BillingSuppression(models.Model):
+    """An officer's decision, made on the billing preview, not to invoice a client for a period."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="billing_suppressions")
+    period_start = models.DateField()
+    reason = models.CharField(max_length=300)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client", "period_start"], name="suppression_unique_period")]

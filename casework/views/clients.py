@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from casework import selectors, services
 from casework.correspondence import letter_recipient
+from casework.panels import client_panels_for
 from casework.exports import Column, export_response, requested_format
 from casework.forms import ClientForm, DeathForm, EndRepresentativeForm, LedgerEntryForm, RepresentativeForm, ReverseEntryForm, StatementFilterForm
 from casework.models import Case, Client, LedgerEntry, RecordAccess, Representative
@@ -68,6 +69,7 @@ def client_detail(request, pk: int):
         "can_edit": has_any_role(request.user, CLIENT_EDITORS),
         "can_post": has_any_role(request.user, LEDGER_POSTERS),
         "can_open_case": has_any_role(request.user, CASEWORKERS),
+        "panels": client_panels_for(client, request),
     }
     return render(request, "casework/client_detail.html", context)
 
