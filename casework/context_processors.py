@@ -18,6 +18,7 @@ def careledger(request) -> dict:
         items.append(("Team queue", reverse("casework:team_queue")))
     if has_any_role(user, READERS):
         items.append(("Cases", reverse("casework:case_list")))
+        items.append(("Income", reverse("debt:invoice_list")))
         items.append(("Find a client", reverse("casework:search")))
     if has_any_role(user, READERS | {Role.FINANCE_ADMINISTRATOR}):
         items.append(("Runs", reverse("casework:run_list")))

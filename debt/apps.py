@@ -4,3 +4,26 @@ from django.apps import AppConfig
 class DebtConfig(AppConfig):
     name = "debt"
     verbose_name = "Debt"
+
+    def ready(self) -> None:
+        # Registrations with casework's engines: the billing job, the invoice letter, the client panel.
+        from casework.panels import register_client_panel
+        from casework.selectors import register_search_provider
+
+        from . import jobs, letters  # noqa: F401
+        from .views.billing import client_invoices_panel
+
+        register_client_panel(client_invoices_panel)
+        register_search_provider(_invoice_number_search)
+
+
+def _invoice_number_search(term: str):
+    """Find the client an invoice or credit note number belongs to, from the client search."""
+    from django.db.models import Q
+
+    from .models import Invoice
+
+    compact = term.replace(" ", "").upper()
+    if not compact.startswith(("INV", "CRN")):
+        return None
+    return Q(pk__in=Invoice.objects.filter(number__iexact=compact).values("client_id"))

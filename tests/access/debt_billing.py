@@ -1,11 +1,48 @@
-"""Access-matrix rows for this part of the debt app's pages."""
+"""Access-matrix rows for the billing pages of the debt app."""
+from datetime import date
 
-MATRIX: dict = {}
+from casework.roles import READERS, Role
+from debt.models import BillingCycle
+
+from ..factories_debt import AssessedChargeFactory, InvoiceFactory, InvoiceLineFactory
+
+BILLING_WRITERS = frozenset({Role.INCOME_OFFICER, Role.TEAM_LEADER})
+CREDITORS = frozenset({Role.TEAM_LEADER})
+
+MATRIX: dict = {
+    "debt:charge_list": (READERS, "GET", "page"),
+    "debt:charge_create": (BILLING_WRITERS, "GET", "page"),
+    "debt:charge_import": (BILLING_WRITERS, "GET", "page"),
+    "debt:invoice_list": (READERS, "GET", "page"),
+    "debt:invoice_detail": (READERS, "GET", "page"),
+    "debt:credit_note_create": (CREDITORS, "GET", "page"),
+    "debt:billing_preview": (READERS, "GET", "page"),
+    "debt:billing_suppress": (BILLING_WRITERS, "GET", "page"),
+    "debt:billing_unsuppress": (BILLING_WRITERS, "POST", "page"),
+}
 
 
 def make_objects(base: dict) -> dict:
-    return {}
+    client = base["client"]
+    BillingCycle.objects.get_or_create(effective_from=date(2026, 3, 23), defaults={
+        "name": "Four-weekly", "anchor_date": date(2026, 3, 23), "period_days": 28})
+    charge = AssessedChargeFactory(client=client)
+    invoice = InvoiceFactory(client=client, account=base["entry"].account)
+    InvoiceLineFactory(invoice=invoice, assessed_charge=charge, service=charge.service)
+    return {"invoice": invoice, "charge": charge}
 
 
 def url_kwargs(name: str, objects: dict) -> dict | None:
-    return None
+    short = name.removeprefix("debt:")
+    client_pk = objects["client"].pk
+    kwargs = {
+        "charge_list": {"client_pk": client_pk},
+        "charge_create": {"client_pk": client_pk},
+        "invoice_detail": {"pk": objects["invoice"].pk},
+        "credit_note_create": {"pk": objects["invoice"].pk},
+        "billing_suppress": {"client_pk": client_pk, "period_start": "2026-10-05"},
+        "billing_unsuppress": {"client_pk": client_pk, "period_start": "2026-10-05"},
+    }
+    if name not in MATRIX:
+        return None
+    return kwargs.get(short, {})

@@ -89,8 +89,33 @@ class Command(BaseCommand):
         else:
             self._clients(users)
             self.stdout.write(self.style.SUCCESS(f"Seeded {CLIENT_COUNT} demo clients."))
+        self._billing(users)
         self._statement_run()
         self._print_logins()
+
+    def _billing(self, users: dict) -> None:
+        """Assessed charges for forty home-care clients, and a completed billing run raising their
+        invoices (with letters) for the latest period due. Other apps' data arrives with their issues."""
+        from django.test.utils import override_settings
+
+        from casework.runs.services import run_counts, run_start
+        from debt.models import AssessedCharge, ChargeableService
+        from debt.services.billing import charge_create, due_period
+
+        period = due_period(timezone.localdate())
+        if not AssessedCharge.objects.exists():
+            rnd = random.Random(40)
+            home_care = ChargeableService.objects.get(code="home_care")
+            for client in Client.objects.filter(reference__startswith="SC2", date_of_death__isnull=True)[:40]:
+                charge_create(client=client, service=home_care, weekly_amount=Decimal(rnd.choice(
+                    ["32.15", "48.90", "75.40", "99.85", "112.60", "187.25"])),
+                    effective_from=period.start - timedelta(days=rnd.choice([0, 0, 28, 56, -10])),
+                    assessment_reference=f"FA-{rnd.randint(10000, 99999)}", actor=users["income"])
+        with override_settings(RUNS_IN_BACKGROUND_THREAD=False):
+            run = run_start(job="billing", business_date=timezone.localdate(), trigger="command")
+        run.refresh_from_db()
+        self.stdout.write(f"Billing run {run.pk} for {period.start:%d %b} to {period.end:%d %b %Y}: "
+                          f"{run.get_status_display()}, {run_counts(run)['done']} invoices.")
 
     def _statement_run(self) -> None:
         """A completed statements run for today, with letters and a print batch to open."""

@@ -1,0 +1,135 @@
+"""Reading a payment file from the bank or cash receipting (format: docs/formats.md, "Payments import").
+
+Every row is checked before anything is written; all the problems are reported at once, each as
+"Row 7, amount: '12.3.4' is not an amount", counting rows as a spreadsheet does (the header is row 1).
+"""
+import csv
+import hashlib
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from casework.money import MoneyError, parse_money
+from casework.services import DomainError
+
+from .constants import PaymentMethod
+
+REQUIRED_COLUMNS = ("date", "amount", "method", "reference")
+OPTIONAL_COLUMNS = ("client_reference", "payer")
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
+MAX_BYTES = 5 * 1024 * 1024
+
+
+class ImportRejected(DomainError):
+    """The file was refused; `problems` lists each one, for the error summary."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("The file was not imported: " + "; ".join(problems), field="file")
+
+
+@dataclass(frozen=True)
+class PaymentRow:
+    row_number: int
+    received_on: date
+    amount: Decimal
+    method: str
+    reference: str
+    client_reference: str
+    payer: str
+
+
+def file_sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def parse_payment_file(data: bytes) -> list[PaymentRow]:
+    """Every row of the file, or ImportRejected listing every problem found."""
+    text = _decode(data)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    _check_header(reader.fieldnames)
+    rows, problems = [], []
+    for number, raw in enumerate(reader, start=2):
+        clean = {(k or "").strip().lower(): (v or "").strip() if isinstance(v, str) else "" for k, v in raw.items()}
+        row, row_problems = _parse_row(number, clean)
+        problems += row_problems
+        if row:
+            rows.append(row)
+    if problems:
+        raise ImportRejected(problems)
+    if not rows:
+        raise ImportRejected(["The file has a header row but no payments"])
+    return rows
+
+
+def _decode(data: bytes) -> str:
+    if not data.strip():
+        raise ImportRejected(["The file is empty"])
+    if len(data) > MAX_BYTES:
+        raise ImportRejected([f"The file is larger than {MAX_BYTES // (1024 * 1024)}MB"])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportRejected(["The file is not saved as UTF-8 text: save it as \"CSV UTF-8\" and try again"]) from None
+
+
+def _check_header(fieldnames: list[str] | None) -> None:
+    present = {(name or "").strip().lower() for name in fieldnames or []}
+    missing = [column for column in REQUIRED_COLUMNS if column not in present]
+    if missing:
+        raise ImportRejected([f"Row 1: the header has no '{column}' column" for column in missing])
+
+
+def _parse_row(number: int, raw: dict[str, str]) -> tuple[PaymentRow | None, list[str]]:
+    problems: list[str] = []
+
+    def problem(column: str, message: str) -> None:
+        problems.append(f"Row {number}, {column}: {message}")
+
+    received_on = _parse_date(raw.get("date", ""), problem)
+    amount = _parse_amount(raw.get("amount", ""), problem)
+    method = raw.get("method", "").lower()
+    if method not in PaymentMethod.values:
+        problem("method", f"'{method}' is not one of {', '.join(PaymentMethod.values)}")
+    reference = raw.get("reference", "")
+    if not reference:
+        problem("reference", "the reference is missing")
+    elif len(reference) > 60:
+        problem("reference", "the reference is longer than 60 characters")
+    client_reference, payer = raw.get("client_reference", ""), raw.get("payer", "")
+    if len(client_reference) > 20:
+        problem("client_reference", "the client reference is longer than 20 characters")
+    if len(payer) > 200:
+        problem("payer", "the payer is longer than 200 characters")
+    if problems:
+        return None, problems
+    return PaymentRow(number, received_on, amount, method, reference, client_reference, payer), []
+
+
+def _parse_date(text: str, problem) -> date | None:
+    for fmt in DATE_FORMATS:
+        try:
+            value = datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+        if value > timezone.localdate():
+            problem("date", f"'{text}' is in the future")
+            return None
+        return value
+    problem("date", f"'{text}' is not a date (use YYYY-MM-DD or DD/MM/YYYY)")
+    return None
+
+
+def _parse_amount(text: str, problem) -> Decimal | None:
+    try:
+        amount = parse_money(text)
+    except MoneyError:
+        problem("amount", f"'{text}' is not an amount")
+        return None
+    if amount <= 0:
+        problem("amount", f"'{text}' is not more than zero")
+        return None
+    return amount
