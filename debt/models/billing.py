@@ -15,7 +15,7 @@ from casework.models import Account, Client, Letter, RunItem
 from casework.models.base import AppendOnlyModel, AppendOnlyQuerySet
 from casework.money import DECIMAL_PLACES, MAX_DIGITS
 
-from .constants import ChargeSource, LineKind, PaymentMethod, SuspenseStatus
+from debt.constants import ChargeSource, LineKind, PaymentMethod, SuspenseStatus
 
 
 def money_field(**kwargs) -> models.DecimalField:

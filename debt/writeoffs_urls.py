@@ -1,0 +1,2 @@
+"""URL patterns of the writeoffs pages, included by debt/urls.py."""
+urlpatterns: list = []
