@@ -1,8 +1,19 @@
-"""Administration of billing reference data: the services clients are charged for and the billing cycle."""
+"""Administration of income reference data: chargeable services, the billing cycle, limitation and
+write-off approval levels (each with effective dates)."""
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import BillingCycle, ChargeableService
+from .models import (
+    BillingCycle,
+    BreathingSpaceRule,
+    ChargeableService,
+    LimitationRule,
+    PlanRule,
+    RecoveryStage,
+    RecoveryThreshold,
+    SpendingGuideline,
+    WriteOffLevel,
+)
 
 
 @admin.register(ChargeableService)
@@ -18,3 +29,44 @@ class BillingCycleAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # a cycle once in force explains issued invoices; replace it with a later one
+
+
+@admin.register(LimitationRule)
+class LimitationRuleAdmin(admin.ModelAdmin):
+    list_display = ["effective_from", "years", "warning_months"]
+
+
+@admin.register(WriteOffLevel)
+class WriteOffLevelAdmin(admin.ModelAdmin):
+    list_display = ["group_name", "maximum_amount", "effective_from"]
+    list_filter = ["group_name"]
+
+
+@admin.register(RecoveryStage)
+class RecoveryStageAdmin(SimpleHistoryAdmin):
+    list_display = ["order", "code", "name", "delay_days", "delay_from", "action", "letter_type", "active",
+                    "effective_from"]
+    ordering = ["order"]
+
+
+@admin.register(RecoveryThreshold)
+class RecoveryThresholdAdmin(SimpleHistoryAdmin):
+    list_display = ["effective_from", "minimum_balance", "escalate_balance", "escalate_age_days"]
+
+
+@admin.register(BreathingSpaceRule)
+class BreathingSpaceRuleAdmin(admin.ModelAdmin):
+    list_display = ["effective_from", "standard_days", "review_request_days", "crisis_extra_days"]
+
+
+@admin.register(PlanRule)
+class PlanRuleAdmin(admin.ModelAdmin):
+    list_display = ["effective_from", "grace_days", "breaks_allowed"]
+
+
+@admin.register(SpendingGuideline)
+class SpendingGuidelineAdmin(admin.ModelAdmin):
+    """The Standard Financial Statement's spending guidelines are licensed: an administrator enters them."""
+
+    list_display = ["category", "household_type", "monthly_trigger", "effective_from"]
+    list_filter = ["category", "household_type"]

@@ -15,6 +15,11 @@ class DebtConfig(AppConfig):
 
         register_client_panel(client_invoices_panel)
         register_search_provider(_invoice_number_search)
+        from . import recovery_apps, relief_apps, writeoffs_apps
+
+        recovery_apps.ready()
+        relief_apps.ready()
+        writeoffs_apps.ready()
 
 
 def _invoice_number_search(term: str):

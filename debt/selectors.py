@@ -4,14 +4,15 @@ Outstanding amounts are database aggregates over the append-only allocations (a 
 moved allocation is a negative row), never stored columns.
 """
 from decimal import Decimal
+from datetime import date
 
-from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet, Sum, Value
+from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from casework.models import Client, LedgerEntry
 from casework.money import DECIMAL_PLACES, MAX_DIGITS, ZERO, to_pennies
 
-from .models import Invoice, Payment, PaymentAllocation
+from .models import Invoice, Payment, PaymentAllocation, WriteOffLine, WriteOffStatus
 
 _MONEY = DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
 
@@ -20,15 +21,38 @@ def _sum_of(path: str) -> Coalesce:
     return Coalesce(Sum(path), Value(ZERO), output_field=_MONEY)
 
 
+def _subquery_sum(queryset: QuerySet) -> Coalesce:
+    summed = queryset.order_by().values("invoice").annotate(s=Sum("amount")).values("s")
+    return Coalesce(Subquery(summed, output_field=_MONEY), Value(ZERO), output_field=_MONEY)
+
+
+def with_outstanding(invoices: QuerySet, as_at: date | None = None) -> QuerySet:
+    """Annotate `paid`, `written_off` (posted write-offs only) and `outstanding` (total − both).
+    With `as_at`, count only payments received and write-offs decided by the end of that day."""
+    allocations = PaymentAllocation.objects.filter(invoice=OuterRef("pk"))
+    lines = WriteOffLine.objects.filter(invoice=OuterRef("pk"), request__status=WriteOffStatus.POSTED)
+    if as_at is not None:
+        allocations = allocations.filter(payment__received_on__lte=as_at)
+        lines = lines.filter(request__decided_at__date__lte=as_at)
+    return invoices.annotate(paid=_subquery_sum(allocations), written_off=_subquery_sum(lines)).annotate(
+        outstanding=ExpressionWrapper(F("total") - F("paid") - F("written_off"), output_field=_MONEY))
+
+
+def invoice_written_off(invoice: Invoice) -> Decimal:
+    """The posted write-offs against an invoice (for invoice_outstanding to subtract)."""
+    total = WriteOffLine.objects.filter(invoice=invoice, request__status=WriteOffStatus.POSTED).aggregate(
+        s=Sum("amount"))["s"]
+    return to_pennies(total or ZERO)
+
+
 def with_balances(invoices: QuerySet) -> QuerySet:
-    """Annotate invoices with `paid` (net of allocations) and `outstanding` (total − paid)."""
-    return invoices.annotate(paid=_sum_of("allocations__amount")).annotate(
-        outstanding=ExpressionWrapper(F("total") - F("paid"), output_field=_MONEY))
+    """Annotate invoices with `paid`, `written_off` and `outstanding` (total − paid − written off)."""
+    return with_outstanding(invoices)
 
 
 def invoice_outstanding(invoice: Invoice) -> Decimal:
     paid = PaymentAllocation.objects.filter(invoice=invoice).aggregate(paid=_sum_of("amount"))["paid"]
-    return to_pennies(invoice.total - paid)
+    return to_pennies(invoice.total - paid - invoice_written_off(invoice))
 
 
 def unpaid_invoices(client: Client) -> QuerySet:

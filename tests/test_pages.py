@@ -118,7 +118,8 @@ def test_the_client_page_runs_a_bounded_number_of_queries(officer_client, django
     for _ in range(entries):
         TimelineEntryFactory(case=case, client=case.client)
         LedgerEntryFactory(account__client=case.client)
-    with django_assert_max_num_queries(25):
+    # A fixed number: the core page plus a few for each app's panel (invoices, recovery, relief, write-offs).
+    with django_assert_max_num_queries(35):
         assert officer_client.get(reverse("casework:client_detail", args=[case.client.pk])).status_code == 200
 
 

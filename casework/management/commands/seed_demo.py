@@ -160,13 +160,17 @@ class Command(BaseCommand):
         return users
 
     def _admin_permissions(self) -> None:
-        """The finance administrator keeps reference data: teams and the nightly schedules (letter
-        wording has its own pages)."""
+        """The finance administrator keeps reference data: teams, the nightly schedules, and the
+        income figures (services, billing cycle, recovery ladder and thresholds, limitation and
+        write-off levels). Letter wording has its own pages."""
         group = Group.objects.get(name=Role.FINANCE_ADMINISTRATOR.value)
         group.permissions.set(Permission.objects.filter(
             Q(content_type__app_label="casework", content_type__model="team")
             | Q(content_type__app_label="django_celery_beat",
-                content_type__model__in=["periodictask", "crontabschedule"])))
+                content_type__model__in=["periodictask", "crontabschedule"])
+            | Q(content_type__app_label="debt", content_type__model__in=[
+                "chargeableservice", "billingcycle", "recoverystage", "recoverythreshold", "limitationrule",
+                "writeofflevel", "breathingspacerule", "planrule", "spendingguideline"])))
 
     @transaction.atomic
     def _clients(self, users: dict) -> None:

@@ -1,0 +1,326 @@
+"""The recovery ladder's writes and the reads they share: the default ladder, overdue debt per
+debtor, manual holds, one debtor's step up the ladder, and escalation to the team leader queue.
+
+The decisions themselves are pure functions in debt/recovery.py; this module loads their inputs
+and records their outcome (events, timeline, letter, case) in the caller's transaction.
+"""
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import DecimalField, F, Min, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from casework.constants import CaseStatus, CaseType, TimelineKind
+from casework.models import Case, Client, RunItem, Team, TimelineEntry
+from casework.money import DECIMAL_PLACES, MAX_DIGITS, ZERO, to_pennies
+from casework.services import DomainError, case_create, case_transition
+
+from .. import recovery as ladder_rules
+from ..constants import HoldKind
+from ..models import (
+    DebtHold,
+    DebtRecovery,
+    DelayFrom,
+    Invoice,
+    PaymentAllocation,
+    RecoveryAction,
+    RecoveryEvent,
+    RecoveryEventKind,
+    RecoveryStage,
+    RecoveryThreshold,
+)
+from ..selectors import with_balances
+
+_MONEY = DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
+DEFAULT_TEAM_NAME = "Income team"
+#: The holds an officer places by hand; the others come from records (death, capacity, safeguarding
+#: flag) or from Breathing Space and repayment plans.
+MANUAL_HOLD_KINDS = [HoldKind.DISPUTE, HoldKind.REASSESSMENT, HoldKind.SAFEGUARDING, HoldKind.NO_AUTHORITY]
+
+#: The ladder created by ensure_default_ladder: (order, code, name, days, from, action, letter type, reply days).
+DEFAULT_LADDER = [
+    (10, "first_reminder", "First reminder", 14, DelayFrom.DUE_DATE, RecoveryAction.LETTER, "recovery_first_reminder", 0),
+    (20, "second_reminder", "Second reminder", 14, DelayFrom.PREVIOUS_STAGE, RecoveryAction.LETTER,
+     "recovery_second_reminder", 0),
+    (30, "final_notice", "Final notice", 14, DelayFrom.PREVIOUS_STAGE, RecoveryAction.LETTER, "recovery_final_notice", 0),
+    (40, "letter_before_claim", "Letter before claim", 14, DelayFrom.PREVIOUS_STAGE, RecoveryAction.LETTER,
+     "recovery_letter_before_claim", 30),
+    (50, "team_leader_review", "Team leader review", 30, DelayFrom.PREVIOUS_STAGE, RecoveryAction.ESCALATE, "", 0),
+]
+
+
+@transaction.atomic
+def ensure_default_ladder(*, effective_from: date = date(2015, 4, 1)) -> list[RecoveryStage]:
+    """Create the default stages and thresholds where none exist (UNCONFIRMED local practice, see
+    rules BL-03: kept as data for the finance administrator to correct)."""
+    for order, code, name, days, delay_from, action, letter_type, reply in DEFAULT_LADDER:
+        RecoveryStage.objects.get_or_create(code=code, defaults={
+            "order": order, "name": name, "delay_days": days, "delay_from": delay_from, "action": action,
+            "letter_type": letter_type, "response_days": reply, "effective_from": effective_from})
+    if not RecoveryThreshold.objects.exists():
+        RecoveryThreshold.objects.create(effective_from=effective_from, minimum_balance=Decimal("10.00"),
+                                         escalate_balance=Decimal("5000.00"), escalate_age_days=180)
+    return list(RecoveryStage.objects.all())
+
+
+# Reads ------------------------------------------------------------------------------------------
+
+def active_stages(on: date) -> list[RecoveryStage]:
+    return list(RecoveryStage.objects.filter(active=True, effective_from__lte=on).order_by("order"))
+
+
+def stage_specs(stages: list[RecoveryStage]) -> list[ladder_rules.StageSpec]:
+    return [ladder_rules.StageSpec(id=s.pk, order=s.order, name=s.name, delay_days=s.delay_days,
+                                   delay_from=s.delay_from, action=s.action, letter_type=s.letter_type) for s in stages]
+
+
+def thresholds_on(on: date) -> RecoveryThreshold | None:
+    return RecoveryThreshold.objects.filter(effective_from__lte=on).select_related("escalation_team").first()
+
+
+def threshold_values(row: RecoveryThreshold | None) -> ladder_rules.Thresholds:
+    if row is None:
+        return ladder_rules.Thresholds(minimum_balance=ZERO)
+    return ladder_rules.Thresholds(minimum_balance=row.minimum_balance, escalate_balance=row.escalate_balance,
+                                   escalate_age_days=row.escalate_age_days)
+
+
+def overdue_invoices_qs(on: date) -> QuerySet:
+    """Invoices (not credit notes) due before `on` with something still to pay, each annotated
+    with `outstanding`; a correlated subquery so that callers may group them by client."""
+    paid = (PaymentAllocation.objects.filter(invoice=OuterRef("pk")).order_by().values("invoice")
+            .annotate(total=Sum("amount")).values("total"))
+    return (Invoice.objects.filter(total__gt=0, due_date__lt=on)
+            .annotate(outstanding=F("total") - Coalesce(Subquery(paid, output_field=_MONEY), Value(ZERO),
+                                                        output_field=_MONEY))
+            .filter(outstanding__gt=0))
+
+
+def overdue_by_client(on: date) -> QuerySet:
+    """One row per debtor: client_id, `balance` (overdue and unpaid) and `anchor` (the oldest
+    overdue unpaid invoice's due date). One query, grouped in the database."""
+    return (overdue_invoices_qs(on).order_by().values("client_id")
+            .annotate(balance=Sum("outstanding"), anchor=Min("due_date")))
+
+
+def overdue_invoices_for(client_ids: list[int], on: date) -> dict[int, list[Invoice]]:
+    """The overdue unpaid invoices of these clients, oldest first, each with `outstanding`."""
+    invoices = (with_balances(Invoice.objects.filter(client_id__in=client_ids, total__gt=0, due_date__lt=on))
+                .filter(outstanding__gt=0).order_by("client_id", "due_date", "number"))
+    grouped: dict[int, list[Invoice]] = defaultdict(list)
+    for invoice in invoices:
+        grouped[invoice.client_id].append(invoice)
+    return grouped
+
+
+@dataclass
+class DebtSummary:
+    invoices: list
+    balance: Decimal = ZERO
+    anchor: date | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, invoices: list) -> "DebtSummary":
+        return cls(invoices=invoices, balance=to_pennies(sum((i.outstanding for i in invoices), ZERO)),
+                   anchor=invoices[0].due_date if invoices else None)
+
+
+# Holds ------------------------------------------------------------------------------------------
+
+def _timeline(client: Client, *, kind: str, action: str, summary: str, actor, body: str = "", old=None, new=None,
+              case: Case | None = None) -> None:
+    TimelineEntry.objects.create(client=client, case=case, kind=kind, action=action, summary=summary[:300], body=body,
+                                 old_value=old, new_value=new, actor=actor, occurred_at=timezone.now())
+
+
+@transaction.atomic
+def hold_place(*, client: Client, kind: str, note: str, review_date: date, actor, on: date | None = None) -> DebtHold:
+    """Stop recovery of the client's debt until the hold is released. Every hold has a review date."""
+    on = on or timezone.localdate()
+    if kind not in HoldKind.values:
+        raise DomainError("Choose why the debt is on hold", field="kind")
+    if not note.strip():
+        raise DomainError("Explain why the debt is on hold", field="note")
+    if review_date is None or review_date <= on:
+        raise DomainError("The review date must be in the future", field="review_date")
+    hold = DebtHold(client=client, kind=kind, note=note.strip(), placed_by=actor, placed_on=on, review_date=review_date)
+    hold._history_user = actor
+    hold.save()
+    _timeline(client, kind=TimelineKind.HOLD, action="debt.hold.placed", actor=actor, body=hold.note,
+              summary=f"Recovery on hold ({hold.get_kind_display()}) until review on {review_date:%d %B %Y}",
+              new={"hold": hold.pk, "kind": kind, "review_date": review_date.isoformat()})
+    return hold
+
+
+@transaction.atomic
+def hold_release(*, hold: DebtHold, actor, note: str = "", on: date | None = None) -> DebtHold:
+    hold = DebtHold.objects.select_for_update().get(pk=hold.pk)
+    if hold.released_on is not None:
+        return hold  # released already (a second click): nothing to do
+    hold.released_on, hold.released_by, hold.release_note = on or timezone.localdate(), actor, note.strip()[:500]
+    hold._history_user = actor
+    hold.save(update_fields=["released_on", "released_by", "release_note"])
+    _timeline(hold.client, kind=TimelineKind.HOLD, action="debt.hold.released", actor=actor, body=hold.release_note,
+              summary=f"Recovery hold released ({hold.get_kind_display()})",
+              old={"hold": hold.pk, "kind": hold.kind}, new={"released_on": hold.released_on.isoformat()})
+    return hold
+
+
+# Escalation -------------------------------------------------------------------------------------
+
+def _escalation_team(client: Client, thresholds: RecoveryThreshold | None, case: Case | None) -> Team:
+    if case is not None:
+        return case.team
+    if thresholds is not None and thresholds.escalation_team_id:
+        return thresholds.escalation_team
+    return Team.objects.order_by("name").first() or Team.objects.get_or_create(name=DEFAULT_TEAM_NAME)[0]
+
+
+def recovery_escalate(*, client: Client, reason: str, actor, thresholds: RecoveryThreshold | None = None) -> Case:
+    """Put the client's debt recovery case in the team leader queue (status Escalated), opening
+    one if the client has none open. An already escalated case is reused unchanged."""
+    case = (Case.objects.open().filter(client=client, case_type=CaseType.DEBT_RECOVERY).order_by("opened_at").first())
+    if case is None:
+        case = case_create(client=client, case_type=CaseType.DEBT_RECOVERY, title="Unpaid care charges",
+                           team=_escalation_team(client, thresholds, None), actor=actor)
+    return case_transition(case=case, to_status=CaseStatus.ESCALATED, actor=actor, reason=reason)
+
+
+# One debtor's step ------------------------------------------------------------------------------
+
+def _locked_recovery(client: Client) -> DebtRecovery:
+    DebtRecovery.objects.get_or_create(client=client)
+    return DebtRecovery.objects.select_for_update(of=("self",)).select_related("stage").get(client=client)
+
+
+def _event(recovery: DebtRecovery, *, kind: str, on: date, actor, reason: str, **extra) -> RecoveryEvent:
+    return RecoveryEvent.objects.create(recovery=recovery, client_id=recovery.client_id, kind=kind, business_date=on,
+                                        actor=actor, reason=reason[:300], **extra)
+
+
+@transaction.atomic
+def recovery_escalate_for(*, client: Client, reason: str, on: date, actor, run_item: RunItem | None = None,
+                          thresholds: RecoveryThreshold | None = None) -> Case | None:
+    """Escalate once per spell on the ladder; None if the debtor is escalated already."""
+    recovery = _locked_recovery(client)
+    if recovery.escalated_on is not None:
+        return None
+    case = recovery_escalate(client=client, reason=reason, actor=actor, thresholds=thresholds)
+    recovery.escalated_on = on
+    recovery.save(update_fields=["escalated_on", "updated_at"])
+    _event(recovery, kind=RecoveryEventKind.ESCALATED, on=on, actor=actor, reason=reason, case=case, run_item=run_item,
+           anchor_date=recovery.anchor_date, from_stage=recovery.stage, to_stage=recovery.stage)
+    return case
+
+
+@transaction.atomic
+def recovery_reanchor(*, client: Client, anchor: date, on: date, actor, run_item: RunItem | None = None) -> DebtRecovery:
+    recovery = _locked_recovery(client)
+    if recovery.anchor_date != anchor:
+        old = recovery.anchor_date
+        recovery.anchor_date = anchor
+        recovery.save(update_fields=["anchor_date", "updated_at"])
+        if old is not None:
+            _event(recovery, kind=RecoveryEventKind.REANCHORED, on=on, actor=actor, run_item=run_item,
+                   anchor_date=anchor, from_stage=recovery.stage, to_stage=recovery.stage,
+                   reason=f"Oldest unpaid invoice now due {anchor:%d %B %Y} (was {old:%d %B %Y})")
+    return recovery
+
+
+@transaction.atomic
+def recovery_advance(*, client: Client, stage: RecoveryStage, expected_from_id: int | None, debt: DebtSummary,
+                     on: date, actor, run_item: RunItem | None = None, letter_sender=None) -> RecoveryEvent | None:
+    """Move the debtor up to `stage` and send its letter, once.
+
+    Compare-and-set: the row is re-read under lock and nothing happens unless the debtor is still
+    at `expected_from_id` and has not moved today (another process or a retried item got there
+    first). The unique (client, stage, anchor) event is the last guard."""
+    recovery = _locked_recovery(client)
+    if recovery.stage_id != expected_from_id or recovery.stage_entered_on == on:
+        return None
+    letter = letter_sender(stage) if (letter_sender and stage.letter_type) else None
+    old = recovery.stage
+    recovery.stage, recovery.stage_entered_on, recovery.anchor_date = stage, on, debt.anchor
+    if letter is not None:
+        recovery.last_letter = letter
+    recovery.save(update_fields=["stage", "stage_entered_on", "anchor_date", "last_letter", "updated_at"])
+    try:
+        with transaction.atomic():
+            event = _event(recovery, kind=RecoveryEventKind.ADVANCED, on=on, actor=actor, from_stage=old, to_stage=stage,
+                           anchor_date=debt.anchor, balance=debt.balance, letter=letter, run_item=run_item,
+                           reason=f"{stage.name}: {len(debt.invoices)} overdue invoice(s), £{debt.balance:,.2f}")
+    except IntegrityError:
+        raise DomainError(f"{client.reference} already reached {stage.name} for this debt") from None
+    _timeline(client, kind=TimelineKind.SYSTEM, action="debt.recovery.advanced", actor=actor,
+              summary=f"Debt recovery: {stage.name}" + (f", letter {letter.reference}" if letter else ""),
+              old={"stage": old.code if old else None}, new={"stage": stage.code, "balance": str(debt.balance)})
+    return event
+
+
+@transaction.atomic
+def recovery_clear(*, client: Client, on: date, actor, run_item: RunItem | None = None) -> bool:
+    """Nothing overdue any more: the debtor leaves the ladder (a later debt starts at the bottom)."""
+    recovery = _locked_recovery(client)
+    if recovery.stage_id is None and recovery.escalated_on is None:
+        return False
+    _event(recovery, kind=RecoveryEventKind.CLEARED, on=on, actor=actor, run_item=run_item, from_stage=recovery.stage,
+           anchor_date=recovery.anchor_date, reason="No overdue balance")
+    recovery.stage = recovery.stage_entered_on = recovery.anchor_date = recovery.escalated_on = None
+    recovery.save(update_fields=["stage", "stage_entered_on", "anchor_date", "escalated_on", "updated_at"])
+    return True
+
+
+# Hold sources (registered with debt.holds in debt/recovery_apps.py) ------------------------------
+
+def manual_holds(client_ids, on: date) -> dict:
+    """Officers' holds in force on the date. A hold past its review date still holds, flagged."""
+    from ..holds import Hold
+
+    result: dict = defaultdict(list)
+    for hold in DebtHold.objects.active_on(on).filter(client_id__in=list(client_ids)).select_related("placed_by"):
+        overdue = " (review overdue)" if hold.review_date < on else ""
+        result[hold.client_id].append(Hold(
+            kind=hold.kind, reason=f"{hold.get_kind_display()}: {hold.note}{overdue}", since=hold.placed_on,
+            review_date=hold.review_date, placed_by=hold.placed_by.get_full_name() or hold.placed_by.username))
+    return dict(result)
+
+
+def capacity_holds(client_ids, on: date) -> dict:
+    """Clients who lack capacity to manage their finances and have no deputy, attorney or
+    appointee in force: no recovery letter may go to them (the same rule as letter_recipient)."""
+    from casework.constants import Capacity
+    from casework.correspondence import LACKS_CAPACITY_ORDER
+    from casework.models import Representative
+    from django.db.models import Q
+
+    from ..holds import Hold
+
+    authorised = Representative.objects.filter(kind__in=LACKS_CAPACITY_ORDER, start_date__lte=on).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=on)).values("client_id")
+    rows = (Client.objects.filter(pk__in=list(client_ids), capacity=Capacity.LACKS, date_of_death__isnull=True)
+            .exclude(pk__in=authorised).values_list("pk", "capacity_assessed_on"))
+    return {pk: [Hold(kind=HoldKind.NO_AUTHORITY, since=assessed,
+                      reason="Lacks capacity to manage their finances and no deputy, attorney or appointee is "
+                             "recorded: refer for appointeeship or a Court of Protection deputyship")]
+            for pk, assessed in rows}
+
+
+def deceased_holds(client_ids, on: date) -> dict:
+    from ..holds import Hold
+
+    rows = Client.objects.filter(pk__in=list(client_ids), date_of_death__isnull=False).values_list("pk", "date_of_death")
+    return {pk: [Hold(kind=HoldKind.DECEASED, since=died,
+                      reason=f"The client died on {died:%d %B %Y}: recover from the estate, not by reminder")]
+            for pk, died in rows}
+
+
+def safeguarding_holds(client_ids, on: date) -> dict:
+    from ..holds import Hold
+
+    rows = Client.objects.filter(pk__in=list(client_ids), safeguarding_flag=True).values_list("pk", flat=True)
+    return {pk: [Hold(kind=HoldKind.SAFEGUARDING, reason="Safeguarding concern recorded on the client")] for pk in rows}
