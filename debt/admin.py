@@ -7,6 +7,8 @@ from .models import (
     BillingCycle,
     BreathingSpaceRule,
     ChargeableService,
+    ClaimInterestRule,
+    CourtFeeBand,
     LimitationRule,
     PlanRule,
     RecoveryStage,
@@ -70,3 +72,14 @@ class SpendingGuidelineAdmin(admin.ModelAdmin):
 
     list_display = ["category", "household_type", "monthly_trigger", "effective_from"]
     list_filter = ["category", "household_type"]
+
+
+@admin.register(CourtFeeBand)
+class CourtFeeBandAdmin(admin.ModelAdmin):
+    list_display = ["effective_from", "lower", "upper", "fixed_fee", "percentage"]
+    ordering = ["-effective_from", "lower"]
+
+
+@admin.register(ClaimInterestRule)
+class ClaimInterestRuleAdmin(admin.ModelAdmin):
+    list_display = ["effective_from", "rate_percent"]

@@ -15,8 +15,14 @@ class DebtConfig(AppConfig):
 
         register_client_panel(client_invoices_panel)
         register_search_provider(_invoice_number_search)
-        from . import recovery_apps, relief_apps, writeoffs_apps
+        from casework.api.registry import register_api_routes
 
+        from .api.urls import router as api_router
+
+        register_api_routes(api_router.registry)
+        from . import legal_apps, recovery_apps, relief_apps, writeoffs_apps
+
+        legal_apps.ready()
         recovery_apps.ready()
         relief_apps.ready()
         writeoffs_apps.ready()

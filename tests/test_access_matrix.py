@@ -101,6 +101,8 @@ MATRIX = {
     "api:case-detail": (API_READERS, "GET", "api"),
     "api:ledgerentry-list": (API_READERS, "GET", "api"),
     "api:ledgerentry-detail": (API_READERS, "GET", "api"),
+    **{f"api:{name}-{view}": (API_READERS, "GET", "api")
+       for name in ["assessedcharge", "payment", "invoice", "debt", "moratorium"] for view in ["list", "detail"]},
 }
 for _extension in EXTENSIONS:
     MATRIX.update(_extension.MATRIX)
@@ -171,6 +173,12 @@ def url_for(name: str, objects: dict) -> str:
         if kwargs is not None:
             return reverse(name, kwargs=kwargs)
     short = name.split(":")[-1]
+    api_objects = {"assessedcharge-detail": "charge", "payment-detail": "payment", "invoice-detail": "invoice",
+                   "moratorium-detail": "moratorium"}
+    if short in api_objects:
+        return reverse(name, kwargs={"pk": objects[api_objects[short]].pk})
+    if short == "debt-detail":
+        return reverse(name, kwargs={"client": objects["invoice"].client_id})
     special = {
         "batch_file": {"pk": objects["run"].pk, "kind": "pdf"},
         "template_edit": {"code": "account_statement"},

@@ -3,6 +3,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import APIRootView, DefaultRouter
 
+from .registry import API_ROUTES
 from .permissions import SCHEMA_READERS, SchemaPermission
 from .views import CaseViewSet, ClientViewSet, LedgerEntryViewSet, RepresentativeViewSet
 
@@ -25,6 +26,8 @@ router.register("clients", ClientViewSet, basename="client")
 router.register("representatives", RepresentativeViewSet, basename="representative")
 router.register("cases", CaseViewSet, basename="case")
 router.register("ledger-entries", LedgerEntryViewSet, basename="ledgerentry")
+for prefix, viewset, basename in API_ROUTES:  # other apps' collections (casework.api.registry)
+    router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(permission_classes=[SchemaPermission]), name="schema"),

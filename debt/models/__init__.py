@@ -13,6 +13,19 @@ from .billing import (
     SuspensePayment,
     money_field,
 )
+from .legal import (
+    AssetTransfer,
+    ClaimInterestRule,
+    CourtFeeBand,
+    EnforcementAction,
+    EnforcementKind,
+    Investigation,
+    InvestigationKind,
+    InvestigationStatus,
+    LegalReferral,
+    ReferralStatus,
+    ThirdPartyDebt,
+)
 from .recovery import (
     DebtHold,
     DebtRecovery,
@@ -45,6 +58,17 @@ from .writeoffs import (
 )
 
 __all__ = [
+    "AssetTransfer",
+    "ClaimInterestRule",
+    "CourtFeeBand",
+    "EnforcementAction",
+    "EnforcementKind",
+    "Investigation",
+    "InvestigationKind",
+    "InvestigationStatus",
+    "LegalReferral",
+    "ReferralStatus",
+    "ThirdPartyDebt",
     "AssessedCharge",
     "BillingCycle",
     "BillingSuppression",

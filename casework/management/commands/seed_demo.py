@@ -170,7 +170,8 @@ class Command(BaseCommand):
                 content_type__model__in=["periodictask", "crontabschedule"])
             | Q(content_type__app_label="debt", content_type__model__in=[
                 "chargeableservice", "billingcycle", "recoverystage", "recoverythreshold", "limitationrule",
-                "writeofflevel", "breathingspacerule", "planrule", "spendingguideline"])))
+                "writeofflevel", "breathingspacerule", "planrule", "spendingguideline", "courtfeeband",
+                "claiminterestrule"])))
 
     @transaction.atomic
     def _clients(self, users: dict) -> None:

@@ -1,0 +1,214 @@
+"""The team leader's decisions queue: one row per thing waiting for a decision, saying why and since when.
+
+Each kind is one named function `(on) -> list[QueueRow]`, used alike by the page, its counts and
+its export (STYLE rule 6). Every function runs a fixed handful of queries however many rows it
+returns: the client's balance and open recovery case are fetched for all rows at once.
+
+Not here yet: legal referrals waiting for approval (added with the legal action area).
+"""
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Callable, Iterable
+
+from django.db.models import DecimalField, Sum
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+
+from casework.constants import CaseStatus, CaseType
+from casework.models import Case, Client
+from casework.money import DECIMAL_PLACES, MAX_DIGITS, ZERO, format_pounds
+
+from . import limitation
+from .constants import HoldKind
+from .holds import holds_for_clients
+from .models import DebtHold, Invoice, RepaymentPlan, WriteOffRequest, WriteOffStatus
+from .models.relief import PlanStatus
+from .selectors import with_outstanding
+
+_MONEY = DecimalField(max_digits=MAX_DIGITS + 4, decimal_places=DECIMAL_PLACES)
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    kind: str  # a key of KINDS
+    client: Client
+    amount: Decimal  # what the row is about: the write-off, the invoice, or else the client's balance
+    since: date | None  # None where the source records no date (a safeguarding flag)
+    why: str
+    url: str  # where the decision is made or the detail is read
+    case: Case | None  # the case bulk assignment moves; None where the client has no open recovery case
+
+    @property
+    def kind_label(self) -> str:
+        return KINDS[self.kind].label
+
+
+# Shared batch reads ----------------------------------------------------------------------------
+
+def balances(client_ids: Iterable[int] | None = None) -> dict[int, Decimal]:
+    """Client id -> what the client still owes on invoices (credit notes aside), for clients who owe
+    something; all such clients when `client_ids` is None. One query."""
+    invoices = Invoice.objects.filter(total__gt=0)
+    if client_ids is not None:
+        invoices = invoices.filter(client_id__in=list(client_ids))
+    rows = (with_outstanding(invoices).values("client_id")
+            .annotate(owed=Coalesce(Sum("outstanding"), ZERO, output_field=_MONEY)).filter(owed__gt=0)
+            .values_list("client_id", "owed"))
+    return dict(rows)
+
+
+def open_recovery_cases(client_ids: Iterable[int]) -> dict[int, Case]:
+    """Client id -> the client's latest open debt recovery case. One query."""
+    cases = (Case.objects.filter(client_id__in=list(client_ids), case_type=CaseType.DEBT_RECOVERY)
+             .exclude(status=CaseStatus.CLOSED).select_related("team", "assigned_officer").order_by("client_id", "pk"))
+    return {case.client_id: case for case in cases}  # the latest wins
+
+
+def _clients(client_ids: Iterable[int]) -> dict[int, Client]:
+    return Client.objects.in_bulk(list(set(client_ids)))
+
+
+# The kinds -------------------------------------------------------------------------------------
+
+def writeoffs_awaiting_approval(on: date) -> list[QueueRow]:
+    """Write-off requests nobody has approved or rejected yet."""
+    requests = list(WriteOffRequest.objects.filter(status=WriteOffStatus.REQUESTED)
+                    .select_related("client", "requested_by").order_by("requested_at", "pk"))
+    cases = open_recovery_cases(r.client_id for r in requests)
+    return [QueueRow(
+        kind="writeoff", client=r.client, amount=r.amount, since=r.requested_at.date(),
+        why=f"Write-off {r.reference} of {format_pounds(r.amount)} ({r.get_reason_display().lower()}) asked for by "
+            f"{r.requested_by.get_full_name() or r.requested_by.username}: waiting for approval",
+        url=reverse("debt:writeoff_detail", args=[r.pk]), case=cases.get(r.client_id)) for r in requests]
+
+
+def _broken_plan_case_ids() -> set[int]:
+    return set(RepaymentPlan.objects.filter(status=PlanStatus.BROKEN, case__status=CaseStatus.ESCALATED)
+               .values_list("case_id", flat=True))
+
+
+def escalated_debts(on: date) -> list[QueueRow]:
+    """Debt recovery cases escalated to the team leader (by the ladder's thresholds or an officer).
+    Cases escalated because a plan broke show under broken plans instead, once."""
+    cases = list(Case.objects.filter(case_type=CaseType.DEBT_RECOVERY, status=CaseStatus.ESCALATED)
+                 .exclude(pk__in=_broken_plan_case_ids())
+                 .select_related("client", "client__debt_recovery", "team", "assigned_officer").order_by("pk"))
+    owed = balances(c.client_id for c in cases)
+    rows = []
+    for case in cases:
+        recovery = getattr(case.client, "debt_recovery", None)
+        since = (recovery.escalated_on if recovery and recovery.escalated_on else case.opened_at.date())
+        rows.append(QueueRow(
+            kind="escalated", client=case.client, amount=owed.get(case.client_id, ZERO), since=since,
+            why=f"{case.reference} escalated: {case.title}", url=reverse("casework:case_detail", args=[case.pk]),
+            case=case))
+    return rows
+
+
+def broken_plans(on: date) -> list[QueueRow]:
+    """Repayment plans broken and not yet dealt with: their recovery case is still escalated."""
+    plans = list(RepaymentPlan.objects.filter(status=PlanStatus.BROKEN, case__status=CaseStatus.ESCALATED)
+                 .select_related("client", "case", "case__team", "case__assigned_officer").order_by("pk"))
+    owed = balances(p.client_id for p in plans)
+    return [QueueRow(
+        kind="broken_plan", client=p.client, amount=owed.get(p.client_id, ZERO), since=p.status_changed_on,
+        why=f"Repayment plan of {format_pounds(p.instalment_amount)} a {p.get_frequency_display().lower()} "
+            f"instalment broken (times broken: {p.times_broken}): {p.status_reason}",
+        url=reverse("debt:plan_detail", args=[p.pk]), case=p.case) for p in plans]
+
+
+def holds_past_review(on: date) -> list[QueueRow]:
+    """Officers' holds still in force after their review date: release them or set a new date."""
+    holds = list(DebtHold.objects.active_on(on).filter(review_date__lt=on)
+                 .select_related("client", "placed_by").order_by("review_date", "pk"))
+    ids = [h.client_id for h in holds]
+    owed, cases = balances(ids), open_recovery_cases(ids)
+    return [QueueRow(
+        kind="hold_review", client=h.client, amount=owed.get(h.client_id, ZERO), since=h.review_date,
+        why=f"{h.get_kind_display()} hold placed on {h.placed_on:%-d %B %Y} by "
+            f"{h.placed_by.get_full_name() or h.placed_by.username} was due for review: {h.note}",
+        url=reverse("debt:recovery_detail", args=[h.client_id]), case=cases.get(h.client_id)) for h in holds]
+
+
+#: Holds that need a decision beyond the recovery ladder: an appointeeship or deputyship referral,
+#: or a safeguarding plan.
+PROTECTION_HOLDS = (HoldKind.NO_AUTHORITY, HoldKind.SAFEGUARDING)
+
+
+def capacity_and_safeguarding(on: date) -> list[QueueRow]:
+    """Clients who owe money whose debt is held because they lack capacity with no one authorised
+    over their money, or because of a safeguarding concern. One row per client and kind."""
+    owed = balances()
+    found: dict[tuple[int, str], object] = {}
+    for client_id, holds in holds_for_clients(owed, on).items():
+        for hold in holds:
+            if hold.kind not in PROTECTION_HOLDS:
+                continue
+            key = (client_id, hold.kind)
+            earlier = found.get(key)
+            if earlier is None or (hold.since and (earlier.since is None or hold.since < earlier.since)):
+                found[key] = hold
+    clients, cases = _clients(k[0] for k in found), open_recovery_cases(k[0] for k in found)
+    return [QueueRow(
+        kind="protection", client=clients[client_id], amount=owed[client_id], since=hold.since,
+        why=f"{HoldKind(kind).label}: {hold.reason}", url=reverse("debt:recovery_detail", args=[client_id]),
+        case=cases.get(client_id)) for (client_id, kind), hold in sorted(found.items())]
+
+
+def limitation_warnings(on: date) -> list[QueueRow]:
+    """Invoices still owing that are within the warning window before their last day to claim."""
+    rule = limitation.rule_on(on)
+    invoices = list(limitation.approaching_limitation(on))
+    cases = open_recovery_cases(i.client_id for i in invoices)
+    return [QueueRow(
+        kind="limitation", client=i.client, amount=i.outstanding, since=limitation.warning_from(i.due_date, rule),
+        why=f"Invoice {i.number}, due {i.due_date:%-d %B %Y}, can be claimed in court only until "
+            f"{limitation.last_day_to_claim(i.due_date, rule):%-d %B %Y}: act or write off",
+        url=reverse("debt:invoice_detail", args=[i.pk]), case=cases.get(i.client_id)) for i in invoices]
+
+
+@dataclass(frozen=True)
+class Kind:
+    label: str
+    rows: Callable[[date], list[QueueRow]]
+
+
+KINDS: dict[str, Kind] = {
+    "writeoff": Kind("Write-offs waiting for approval", writeoffs_awaiting_approval),
+    "escalated": Kind("Escalated debts", escalated_debts),
+    "broken_plan": Kind("Broken repayment plans", broken_plans),
+    "hold_review": Kind("Holds past their review date", holds_past_review),
+    "protection": Kind("Capacity and safeguarding", capacity_and_safeguarding),
+    "limitation": Kind("Approaching limitation", limitation_warnings),
+}
+SORTS = {"since": "Oldest first", "amount": "Largest amount first"}
+
+
+def decisions(on: date, kinds: Iterable[str] | None = None) -> list[QueueRow]:
+    """Every row of the chosen kinds (all by default), oldest first (undated rows last)."""
+    rows = [row for key in (kinds or KINDS) for row in KINDS[key].rows(on)]
+    return sort_rows(rows, "since")
+
+
+def sort_rows(rows: list[QueueRow], by: str) -> list[QueueRow]:
+    if by == "amount":
+        return sorted(rows, key=lambda r: (-r.amount, r.since or date.max))
+    return sorted(rows, key=lambda r: (r.since is None, r.since or date.max, -r.amount))
+
+
+def filter_rows(rows: list[QueueRow], *, kind: str = "", team_id: int | None = None) -> list[QueueRow]:
+    """Rows of one kind and/or whose case belongs to one team (rows with no case have no team)."""
+    if kind:
+        rows = [r for r in rows if r.kind == kind]
+    if team_id is not None:
+        rows = [r for r in rows if r.case is not None and r.case.team_id == team_id]
+    return rows
+
+
+def counts(rows: list[QueueRow]) -> dict[str, int]:
+    """Kind -> how many rows, every kind present (zero included), in KINDS order."""
+    result = {key: 0 for key in KINDS}
+    for row in rows:
+        result[row.kind] += 1
+    return result
