@@ -22,7 +22,8 @@ from casework.money import DECIMAL_PLACES, MAX_DIGITS, ZERO, format_pounds
 from . import limitation
 from .constants import HoldKind
 from .holds import holds_for_clients
-from .models import DebtHold, Invoice, RepaymentPlan, WriteOffRequest, WriteOffStatus
+from .models import DebtHold, Invoice, LegalReferral, RepaymentPlan, WriteOffRequest, WriteOffStatus
+from .models.legal import ReferralStatus
 from .models.relief import PlanStatus
 from .selectors import with_outstanding
 
@@ -81,6 +82,18 @@ def writeoffs_awaiting_approval(on: date) -> list[QueueRow]:
         why=f"Write-off {r.reference} of {format_pounds(r.amount)} ({r.get_reason_display().lower()}) asked for by "
             f"{r.requested_by.get_full_name() or r.requested_by.username}: waiting for approval",
         url=reverse("debt:writeoff_detail", args=[r.pk]), case=cases.get(r.client_id)) for r in requests]
+
+
+def legal_referrals_awaiting_approval(on: date) -> list[QueueRow]:
+    """Legal referrals that need a team leader's approval before a claim is issued."""
+    referrals = list(LegalReferral.objects.filter(status=ReferralStatus.REQUESTED)
+                     .select_related("client", "requested_by", "case").order_by("requested_at", "pk"))
+    cases = open_recovery_cases(r.client_id for r in referrals)
+    return [QueueRow(
+        kind="legal", client=r.client, amount=r.amount, since=r.requested_at.date(),
+        why=f"Legal referral {r.reference} for {format_pounds(r.amount)} asked for by "
+            f"{r.requested_by.get_full_name() or r.requested_by.username}: waiting for approval",
+        url=reverse("debt:referral_detail", args=[r.pk]), case=r.case or cases.get(r.client_id)) for r in referrals]
 
 
 def _broken_plan_case_ids() -> set[int]:
@@ -176,6 +189,7 @@ class Kind:
 
 KINDS: dict[str, Kind] = {
     "writeoff": Kind("Write-offs waiting for approval", writeoffs_awaiting_approval),
+    "legal": Kind("Legal referrals waiting for approval", legal_referrals_awaiting_approval),
     "escalated": Kind("Escalated debts", escalated_debts),
     "broken_plan": Kind("Broken repayment plans", broken_plans),
     "hold_review": Kind("Holds past their review date", holds_past_review),

@@ -170,3 +170,20 @@ def test_queue_queries_do_not_grow_with_rows(django_assert_max_num_queries):
     with django_assert_max_num_queries(25):
         rows = queue.decisions(today())
     assert len(rows) == 10
+
+
+def test_a_legal_referral_waiting_for_approval_is_in_the_queue_until_decided(client_as):
+    from debt.models import LegalReferral
+    from debt.models.legal import ReferralStatus
+    from debt.queue import decisions
+
+    from .factories_debt import InvoiceFactory
+
+    invoice = InvoiceFactory()
+    officer = UserFactory(username="legal-requester", roles=[Role.INCOME_OFFICER])
+    referral = LegalReferral.objects.create(client=invoice.client, amount=invoice.total, requested_by=officer)
+    referral.invoices.add(invoice)
+    rows = [r for r in decisions(timezone.localdate()) if r.kind == "legal"]
+    assert len(rows) == 1 and referral.reference in rows[0].why and rows[0].since == timezone.localdate()
+    LegalReferral.objects.filter(pk=referral.pk).update(status=ReferralStatus.REJECTED)
+    assert not [r for r in decisions(timezone.localdate()) if r.kind == "legal"]
