@@ -31,6 +31,7 @@ from .constants import HoldKind
 from .models import DebtRecovery
 from .services import recovery as services
 from .services.billing import system_user
+from .services.relief import recovery_pause_days
 
 JOB_CODE = "recovery"
 
@@ -136,9 +137,11 @@ def _refer_capacity_cases(prepared: dict, on: date) -> dict:
 def _step(client: Client, item: RunItem, prepared: dict, debt: services.DebtSummary, on: date) -> str:
     actor = prepared["actor"]
     recovery = services.recovery_reanchor(client=client, anchor=debt.anchor, on=on, actor=actor, run_item=item)
+    clock_start = max(debt.anchor, recovery.stage_entered_on or debt.anchor)
     decision = rules.decide(ladder=prepared["ladder"], current_id=recovery.stage_id, entered_on=recovery.stage_entered_on,
                             anchor=debt.anchor, on=on, balance=debt.balance, thresholds=prepared["thresholds"],
-                            already_escalated=recovery.escalated_on is not None)
+                            already_escalated=recovery.escalated_on is not None,
+                            paused_days=recovery_pause_days(client.pk, clock_start, on))
     done = []
     if decision.advance_to is not None:
         stage = prepared["stages"][decision.advance_to.id]

@@ -67,13 +67,15 @@ def next_stage(ladder: list[StageSpec], current_id: int | None) -> StageSpec | N
     return ladder[index] if index < len(ladder) else None
 
 
-def stage_due_on(ladder: list[StageSpec], stage: StageSpec, *, anchor: date, previous_entered_on: date | None) -> date:
+def stage_due_on(ladder: list[StageSpec], stage: StageSpec, *, anchor: date, previous_entered_on: date | None,
+                 paused_days: int = 0) -> date:
     """When `stage` falls due: the anchor plus the cumulative days to it, and for a stage timed
-    from the previous one, no sooner than that many days after the previous stage was reached."""
+    from the previous one, no sooner than that many days after the previous stage was reached;
+    then moved on by the days recovery was paused by a Breathing Space since the clock started."""
     due = anchor + timedelta(days=cumulative_days(ladder)[stage.id])
     if stage.delay_from == PREVIOUS_STAGE and previous_entered_on is not None:
         due = max(due, previous_entered_on + timedelta(days=stage.delay_days))
-    return due
+    return due + timedelta(days=paused_days)
 
 
 def escalation_reason(*, balance: Decimal, anchor: date, on: date, thresholds: Thresholds) -> str:
@@ -86,17 +88,18 @@ def escalation_reason(*, balance: Decimal, anchor: date, on: date, thresholds: T
 
 
 def decide(*, ladder: list[StageSpec], current_id: int | None, entered_on: date | None, anchor: date, on: date,
-           balance: Decimal, thresholds: Thresholds, already_escalated: bool) -> Decision:
+           balance: Decimal, thresholds: Thresholds, already_escalated: bool, paused_days: int = 0) -> Decision:
     """The next step for one debtor who is not on hold and whose balance is worth chasing.
 
     `ladder`: the active stages in order. `current_id`/`entered_on`: the stage reached and when.
-    `anchor`: the oldest overdue unpaid invoice's due date. `on`: the business date."""
+    `anchor`: the oldest overdue unpaid invoice's due date. `on`: the business date.
+    `paused_days`: days of Breathing Space since the stage's clock started (dates move on by them)."""
     escalate = "" if already_escalated else escalation_reason(balance=balance, anchor=anchor, on=on,
                                                               thresholds=thresholds)
     stage = next_stage(ladder, current_id)
     if stage is None:
         return Decision(None, None, escalate, "The debt is at the last stage of the ladder")
-    due = stage_due_on(ladder, stage, anchor=anchor, previous_entered_on=entered_on)
+    due = stage_due_on(ladder, stage, anchor=anchor, previous_entered_on=entered_on, paused_days=paused_days)
     if on < due:
         return Decision(None, due, escalate, f"{stage.name} is due on {due:%d %B %Y}")
     if stage.action in ESCALATING_ACTIONS and not already_escalated and not escalate:

@@ -277,3 +277,18 @@ def test_pages_show_the_debtor_and_let_an_officer_place_and_release_a_hold(ladde
     http.post(reverse("debt:hold_release", args=[hold.pk]))
     hold.refresh_from_db()
     assert hold.released_on is not None
+
+
+@pytest.mark.parametrize("paused, due", [(0, date(2026, 1, 15)), (60, date(2026, 3, 16))])
+def test_after_a_breathing_space_recovery_resumes_with_its_dates_moved_on_by_its_length(paused, due):
+    """BS: when a moratorium ends, the next stage falls due later by the days it lasted."""
+    from debt import recovery as rules
+
+    ladder = [rules.StageSpec(id=1, order=10, name="First reminder", delay_days=14, delay_from=rules.DUE_DATE,
+                              action="letter", letter_type="")]
+    decision = rules.decide(ladder=ladder, current_id=None, entered_on=None, anchor=date(2026, 1, 1),
+                            on=date(2026, 1, 20), balance=Decimal("100.00"),
+                            thresholds=rules.Thresholds(minimum_balance=Decimal("10.00")), already_escalated=False,
+                            paused_days=paused)
+    assert decision.next_due_on == due
+    assert (decision.advance_to is not None) == (paused == 0)
