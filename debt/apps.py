@@ -16,6 +16,11 @@ class DebtConfig(AppConfig):
         register_client_panel(client_invoices_panel)
         register_search_provider(_invoice_number_search)
         from casework.api.registry import register_api_routes
+        from casework.letters.statement import register_payment_terms
+
+        from .services.billing import payment_terms_days
+
+        register_payment_terms(payment_terms_days)
 
         from .api.urls import router as api_router
 

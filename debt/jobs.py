@@ -16,6 +16,7 @@ from casework.models import Client, Representative, Run, RunItem
 from casework.runs.print_batch import print_batch_build
 from casework.runs.registry import Job, Skip, register_job
 from casework.services import DomainError
+from casework.services.system import system_user
 
 from .letters import INVOICE_LETTER
 from .services import billing as services
@@ -45,7 +46,7 @@ def prepare_billing(run: Run, subjects: list[str]) -> dict:
         "template": current_template(INVOICE_LETTER),
         "data": services.load_billing_data(ids),
         "suppressed": services.suppressions_for(period, ids),
-        "actor": run.started_by or services.system_user(),
+        "actor": run.started_by or system_user(),
         **{f"client:{c.pk}": c for c in clients},
     }
 

@@ -30,7 +30,7 @@ from . import recovery as rules
 from .constants import HoldKind
 from .models import DebtRecovery
 from .services import recovery as services
-from .services.billing import system_user
+from casework.services.system import system_user
 from .services.relief import recovery_pause_days
 
 JOB_CODE = "recovery"

@@ -26,7 +26,7 @@ def _pk(subject: str) -> int:
 
 
 def _actor(run: Run):
-    from .services.billing import system_user
+    from casework.services.system import system_user
 
     return run.started_by or system_user()
 

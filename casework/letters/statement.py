@@ -1,7 +1,7 @@
 """The statement of account letter: casework's own letter type."""
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -14,8 +14,17 @@ from casework.money import ZERO, format_pounds
 
 from .types import LetterType, long_date, register_letter_type
 
-#: How long the recipient has to pay: 14 days from the business date of the letter.
-PAYMENT_DAYS = 14
+#: The payment terms in force on a date. The income app registers its billing cycle's terms (data
+#: with effective dates, rule BL-02); casework alone, with no cycle, asks for payment at once.
+PAYMENT_TERMS: list[Callable[[date], int]] = []
+
+
+def register_payment_terms(terms: Callable[[date], int]) -> None:
+    PAYMENT_TERMS[:] = [terms]
+
+
+def payment_days(on: date) -> int:
+    return PAYMENT_TERMS[0](on) if PAYMENT_TERMS else 0
 
 DEFAULT_SUBJECT = "Statement of account for {{ client_name }}, account {{ account_number }}"
 
@@ -65,7 +74,7 @@ FIELDS = {
     "next_step": "What to do: 'Please pay £120.00 by 9 December 2026.', or that nothing needs paying",
     "statement_period": "The dates the statement covers, such as 1 September 2026 to 25 November 2026",
     "statement_table": "The table of charges and payments (must be on a line of its own)",
-    "payment_due_date": f"The date to pay by: {PAYMENT_DAYS} days after the letter date",
+    "payment_due_date": "The date to pay by: the payment terms in force after the letter date",
 }
 
 
@@ -107,7 +116,7 @@ def statement_table(statement: selectors.Statement | None) -> str:
 
 def _values(*, account_number: str, balance: Decimal, start: date, end: date, table: str, on: date,
             speaks_to_client: bool, client_name: str) -> dict[str, Any]:
-    due = on + timedelta(days=PAYMENT_DAYS)
+    due = on + timedelta(days=payment_days(on))
     if balance > 0:
         words = f"you owe {format_pounds(balance)}" if speaks_to_client else f"{client_name} owes {format_pounds(balance)}"
         step = f"Please pay {format_pounds(balance)} by {long_date(due)}."

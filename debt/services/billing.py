@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -17,6 +16,7 @@ from django.utils import timezone
 from casework.constants import EntryKind, TimelineKind
 from casework.models import Client, RunItem, TimelineEntry
 from casework.money import MoneyError, format_pounds, parse_money, to_pennies
+from casework.services.system import SYSTEM_USERNAME
 from casework.services import DomainError, account_for_client, ledger_post
 
 from .. import billing
@@ -25,16 +25,8 @@ from ..models import AssessedCharge, BillingCycle, BillingSuppression, Chargeabl
 
 INVOICE_SERIES = "INV"
 CREDIT_SERIES = "CRN"
-SYSTEM_USERNAME = "careledger-system"
 IMPORT_COLUMNS = ["client_reference", "service_code", "weekly_amount", "effective_from", "effective_to",
                   "assessment_reference"]
-
-
-def system_user():
-    """Who a scheduled run acts as when no person started it."""
-    user, _ = get_user_model().objects.get_or_create(
-        username=SYSTEM_USERNAME, defaults={"first_name": "Careledger", "last_name": "system", "is_active": False})
-    return user
 
 
 def _timeline(client: Client, action: str, summary: str, actor, new=None, reason: str = "") -> None:
@@ -212,6 +204,12 @@ def cycle_on(day: date) -> BillingCycle:
     if cycle is None:
         raise DomainError("No billing cycle is in force: a finance administrator must set one up")
     return cycle
+
+
+def payment_terms_days(day: date) -> int:
+    """Days to pay under the billing cycle in force (0, pay at once, if none is set up)."""
+    cycle = BillingCycle.objects.filter(effective_from__lte=day).order_by("-effective_from").first()
+    return cycle.payment_terms_days if cycle else 0
 
 
 def period_ending_on_or_before(day: date) -> billing.Period:

@@ -52,6 +52,7 @@ import random
 import statistics
 
 from casework.constants import AccountKind, EntryKind
+from casework.services.system import system_user
 from casework.models import Account, Client, LedgerEntry, Run, RunItem, RunStatus
 from casework.runs.services import run_counts, run_start
 
@@ -106,7 +107,7 @@ class Command(BaseCommand):
         have = Client.objects.filter(reference__startswith="BL").count()
         if have >= count:
             return
-        system = _system_user()
+        system = system_user()
         clients = Client.objects.bulk_create([
             Client(reference=f"BL{n:06d}", first_name="Bench", last_name=f"Client{n}", address_line_1=f"{n} Test Road",
                    town="Northmoor", postcode=f"NM{1 + n % 20} {1 + n % 9}AB")
@@ -208,16 +209,6 @@ def _timer(function, label: str, spent: dict):
     return timed
 
 
-def _system_user():
-    from django.contrib.auth import get_user_model
-
-    user, made = get_user_model().objects.get_or_create(username="careledger-system", defaults={"is_active": False})
-    if made:
-        user.set_unusable_password()
-        user.save()
-    return user
-
-
 def _start_worker(name: str) -> subprocess.Popen:
     celery = str(Path(sys.executable).with_name("celery"))
     env = {**os.environ}
@@ -299,7 +290,7 @@ class IncomeBench:
 
         cycle = BillingCycle.objects.order_by("effective_from").first()
         service = ChargeableService.objects.get(code="home_care")
-        system = _system_user()
+        system = system_user()
         rows = self._seeded().order_by("reference").filter(assessed_charges__isnull=True).values_list("pk", "reference")
         charges = []
         for pk, reference in rows[: self.clients]:

@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 from faker import Faker
 from simple_history.utils import bulk_create_with_history
 
+from casework.services.system import system_user
 from casework.constants import (
     AccountKind,
     Capacity,
@@ -47,7 +47,6 @@ from casework.models import Account, Case, Client, LedgerEntry, Representative, 
 from casework.models.clients import nhs_check_digit
 from casework.money import ZERO, to_pennies
 
-SYSTEM_USERNAME = "careledger-system"
 REFERENCE_BASE = 1_000_000  # first seeded reference: SC1000000
 SEEDED_REFERENCE = r"^SC[0-9]{7}$"
 INVOICE_BASE = 30_000_000  # INV30000000 upward; the demo's invoices are INV2000xxxx
@@ -704,18 +703,6 @@ def write_batch(plans: list[Plan], system, batch_size: int) -> dict:
     TimelineEntry.objects.bulk_create(timeline, batch_size=size)
     return {"clients": len(clients), "accounts": len(accounts), "ledger entries": len(entries),
             "representatives": len(reps), "cases": len(cases), "tasks": len(tasks), "timeline entries": len(timeline)}
-
-
-def system_user():
-    """The user that posts what no person wrote. It cannot sign in."""
-    User = get_user_model()
-    user, created = User.objects.get_or_create(
-        username=SYSTEM_USERNAME, defaults={"first_name": "Careledger", "last_name": "system", "is_active": False})
-    if created or user.has_usable_password() or user.is_active:
-        user.set_unusable_password()
-        user.is_active = False
-        user.save()
-    return user
 
 
 class Command(BaseCommand):
