@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.urls import reverse
 
+from casework.navigation import NAV_ITEMS
 from casework.roles import QUEUE_MANAGERS, READERS, Role, has_any_role, roles_of
 
 
@@ -11,21 +12,25 @@ def careledger(request) -> dict:
     if not user or not user.is_authenticated:
         return context
     roles = roles_of(user)
-    items = []
+    ordered = []
     if has_any_role(user, READERS):
-        items.append(("My work", reverse("casework:my_work")))
+        ordered.append((10, "My work", reverse("casework:my_work")))
     if has_any_role(user, QUEUE_MANAGERS):
-        items.append(("Team queue", reverse("casework:team_queue")))
+        ordered.append((15, "Team queue", reverse("casework:team_queue")))
     if has_any_role(user, READERS):
-        items.append(("Cases", reverse("casework:case_list")))
-        items.append(("Income", reverse("debt:invoice_list")))
-        items.append(("Find a client", reverse("casework:search")))
+        ordered.append((20, "Cases", reverse("casework:case_list")))
+        ordered.append((30, "Income", reverse("debt:invoice_list")))
+        ordered.append((70, "Find a client", reverse("casework:search")))
     if has_any_role(user, READERS | {Role.FINANCE_ADMINISTRATOR}):
-        items.append(("Runs", reverse("casework:run_list")))
+        ordered.append((75, "Runs", reverse("casework:run_list")))
     if has_any_role(user, {Role.FINANCE_ADMINISTRATOR, Role.TEAM_LEADER, Role.AUDITOR}):
-        items.append(("Letters", reverse("letters:template_list")))
+        ordered.append((80, "Letters", reverse("letters:template_list")))
     if has_any_role(user, {Role.FINANCE_ADMINISTRATOR, Role.SYSTEM_ADMINISTRATOR}):
-        items.append(("Administration", reverse("admin:index")))
+        ordered.append((90, "Administration", reverse("admin:index")))
+    for item in NAV_ITEMS:
+        if roles & item.roles:
+            ordered.append((item.order, item.label, reverse(item.url_name)))
+    items = [(label, url) for _, label, url in sorted(ordered, key=lambda row: row[0])]
     path = request.path
     context["nav_items"] = [
         {"label": label, "url": url, "active": path == url or (url != "/" and path.startswith(url))}

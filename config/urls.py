@@ -8,6 +8,9 @@ urlpatterns = [
     path("accounts/", include("casework.auth_urls")),
     path("letters/", include("casework.letters.urls")),
     path("income/", include("debt.urls")),
+    path("deferred-payments/", include("deferred_payments.urls")),
+    path("direct-payments/", include("direct_payments.urls")),
+    path("provider-payments/", include("provider_payments.urls")),
     path("api/v1/", include("casework.api.urls")),
     path("admin/", admin.site.urls),
 ]

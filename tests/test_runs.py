@@ -277,3 +277,61 @@ def test_a_held_print_batch_cannot_be_released_until_the_hold_is_lifted(team_lea
     assert batch.status == PrintBatchStatus.RELEASED and batch.changed_by == team_leader
     assert list(RunEvent.objects.filter(run=run, action="batch.status").values_list("new_value", flat=True)) == [
         "released", "ready", "held"]
+
+
+@pytest.fixture
+def group_job(charge_job, poster):
+    """The charge job with a set-based step: one bulk insert for the group, falling back to the
+    per-item step when a client in the group cannot be charged."""
+    calls = {"groups": 0}
+
+    def process_group(run, items, prepared):
+        client_ids = [int(item.subject.split(":")[1]) for item in items]
+        if set(client_ids) & charge_job["fail_on"]:
+            raise RuntimeError("A client in this group cannot be charged")
+        calls["groups"] += 1
+        answers = {}
+        for item, client_id in zip(items, client_ids):
+            if client_id in charge_job["skip_on"]:
+                answers[item.pk] = Skip("Client asked us not to write")
+                continue
+            services.ledger_post(account=services.account_for_client(prepared[item.subject]), kind=EntryKind.CHARGE,
+                                 amount=Decimal("1"), effective_date=run.business_date,
+                                 reference=f"RUN{run.pk}-{item.subject}", description="Nightly test charge",
+                                 actor=poster)
+            answers[item.pk] = "charged in a group"
+        return answers
+
+    job = JOBS["test_charges"]
+    from dataclasses import replace
+
+    register_job(replace(job, process_group=process_group, group_size=3))
+    return calls
+
+
+@pytest.mark.django_db
+def test_a_set_based_group_step_does_each_item_once_and_records_skips(charge_job, group_job,
+                                                                      django_capture_on_commit_callbacks):
+    charge_job["skip_on"].add(charge_job["clients"][0].pk)
+    run = start(django_capture_on_commit_callbacks)
+    run.refresh_from_db()
+    assert run.status == RunStatus.COMPLETED and group_job["groups"] == 3
+    assert LedgerEntry.objects.filter(reference__startswith=f"RUN{run.pk}-").count() == 6
+    assert RunItem.objects.get(run=run, status=ItemStatus.SKIPPED).outcome == "Client asked us not to write"
+    assert set(RunItem.objects.filter(run=run, status=ItemStatus.DONE).values_list("outcome", flat=True)) == {
+        "charged in a group"}
+
+
+@pytest.mark.django_db
+def test_a_failing_group_rolls_back_and_is_done_item_by_item_so_only_the_bad_item_fails(
+        charge_job, group_job, django_capture_on_commit_callbacks):
+    bad = charge_job["clients"][4]
+    charge_job["fail_on"].add(bad.pk)
+    run = start(django_capture_on_commit_callbacks)
+    run.refresh_from_db()
+    assert run.status == RunStatus.COMPLETED_WITH_ERRORS and group_job["groups"] == 2
+    assert RunItem.objects.get(run=run, status=ItemStatus.FAILED).subject == f"client:{bad.pk}"
+    # Nothing from the failed group's set-based attempt survived: each other client is charged once.
+    assert LedgerEntry.objects.count() == 6
+    assert set(RunItem.objects.filter(run=run, status=ItemStatus.DONE).values_list("outcome", flat=True)) == {
+        "charged in a group", "charged"}

@@ -19,6 +19,11 @@ class Job:
     - `plan(business_date)` lists the subjects to work on (stable strings such as "client:123").
     - `prepare(run, subjects)` (optional) loads what a chunk's items need in a few queries.
     - `process(run, item, prepared)` does one item and returns what it did, or raises Skip.
+    - `process_group(run, items, prepared)` (optional) does a whole group of items set-based (bulk
+      writes) and returns {item pk: outcome text or a Skip}. If it raises, its savepoint rolls back
+      and the engine does the group again item by item with `process`, so one bad item still fails
+      alone. An item missing from the answer is done by `process` too.
+    - `group_size` (optional) items per transaction for this job; default RUN_ITEMS_PER_TRANSACTION.
     - `finish(run)` (optional) runs once when every item is done, e.g. to build the print batch.
     - `schedule` is the default crontab (Europe/London) for django-celery-beat; None: on demand only.
     """
@@ -31,6 +36,8 @@ class Job:
     prepare: Callable[..., dict] | None = None
     finish: Callable[..., None] | None = None
     chunk_size: int = 50
+    process_group: Callable[..., dict] | None = None
+    group_size: int | None = None
     schedule: dict[str, str] | None = field(default=None)
 
 

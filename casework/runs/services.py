@@ -112,7 +112,7 @@ def run_chunk(*, run_id: int, chunk: int, worker: str = "") -> int:
         return 0
     prepared = spec.prepare(run, [subject for _, subject in pending]) if spec.prepare else {}
     done = 0
-    group = settings.RUN_ITEMS_PER_TRANSACTION
+    group = spec.group_size or settings.RUN_ITEMS_PER_TRANSACTION
     for start in range(0, len(pending), group):
         done += _run_group(run, spec, [pk for pk, _ in pending[start:start + group]], prepared)
     run_finish(run_id=run_id)
@@ -127,8 +127,17 @@ def _run_group(run: Run, spec, pks: list[int], prepared: dict) -> int:
     with transaction.atomic():
         items = list(RunItem.objects.select_for_update(skip_locked=True)
                      .filter(pk__in=pks, status=ItemStatus.PENDING).order_by("pk"))
+        answered = _process_group(run, spec, items, prepared)
         for item in items:
             item.attempts += 1
+            if item.pk in answered:
+                outcome = answered[item.pk]
+                if isinstance(outcome, Skip):
+                    item.status, item.outcome = ItemStatus.SKIPPED, outcome.reason[:300]
+                else:
+                    item.status, item.outcome = ItemStatus.DONE, (outcome or "Done")[:300]
+                item.finished_at = timezone.now()
+                continue
             try:
                 with transaction.atomic():
                     item.outcome = (spec.process(run, item, prepared) or "Done")[:300]
@@ -142,6 +151,20 @@ def _run_group(run: Run, spec, pks: list[int], prepared: dict) -> int:
             item.finished_at = timezone.now()
         _save_outcomes(items)
     return len(items)
+
+
+def _process_group(run: Run, spec, items: list[RunItem], prepared: dict) -> dict:
+    """The job's set-based step for the whole group, in a savepoint; {} (so every item is done one
+    by one) when the job has none or when it fails."""
+    if not spec.process_group or not items:
+        return {}
+    try:
+        with transaction.atomic():
+            return spec.process_group(run, items, prepared) or {}
+    except Exception:  # noqa: BLE001 - fall back to one savepoint per item, which isolates the bad one
+        log.warning("Run %s: group of %d items failed set-based; doing them one by one", run.pk, len(items),
+                    exc_info=True)
+        return {}
 
 
 def _save_outcomes(items: list[RunItem]) -> None:

@@ -2,7 +2,10 @@
 
 Each module here has MATRIX (url name -> (roles, method, kind)), make_objects(base) -> dict of
 extra objects its URLs need, and url_kwargs(name, objects) -> kwargs for reverse(), or None.
+Every module in this package is an extension; a new app adds its own module.
 """
-from . import debt_billing, debt_legal, debt_payments, debt_queue, debt_recovery, debt_relief, debt_writeoffs
+import importlib
+import pkgutil
 
-EXTENSIONS = [debt_billing, debt_legal, debt_payments, debt_queue, debt_recovery, debt_relief, debt_writeoffs]
+EXTENSIONS = [importlib.import_module(f"{__name__}.{info.name}")
+              for info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name)]

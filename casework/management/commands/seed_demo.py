@@ -90,6 +90,10 @@ class Command(BaseCommand):
             self._clients(users)
             self.stdout.write(self.style.SUCCESS(f"Seeded {CLIENT_COUNT} demo clients."))
         self._billing(users)
+        from casework.demo import demo_seeders
+
+        for seeder in demo_seeders():
+            seeder(users, self.stdout)
         self._statement_run()
         self._print_logins()
 
