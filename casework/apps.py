@@ -10,6 +10,7 @@ class CaseworkConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from casework.runs import jobs  # noqa: F401 - registers the casework jobs
+        from casework.privacy import admin, erasure, panels, retention, sources  # noqa: F401 - job, panel, sources, erasure
         post_migrate.connect(_schedules_after_migrate, sender=self)
 
 

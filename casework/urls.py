@@ -1,5 +1,6 @@
 from django.urls import path
 
+from casework.privacy import views as privacy
 from casework.views import cases, clients, health, runs, work
 
 app_name = "casework"
@@ -44,4 +45,12 @@ urlpatterns = [
     path("runs/<int:pk>/batch/unhold/", runs.batch_unhold, name="batch_unhold"),
     path("runs/<int:pk>/batch/release/", runs.batch_release, name="batch_release"),
     path("runs/<int:pk>/batch/<str:kind>/", runs.batch_file, name="batch_file"),
+    path("clients/<int:pk>/subject-access/", privacy.subject_access_create, name="subject_access_create"),
+    path("subject-access/<int:pk>/", privacy.subject_access_detail, name="subject_access_detail"),
+    path("subject-access/<int:pk>/download/", privacy.subject_access_download, name="subject_access_download"),
+    path("retention/", privacy.retention_queue, name="retention_queue"),
+    path("retention/<int:pk>/keep/", privacy.retention_keep, name="retention_keep"),
+    path("clients/<int:pk>/erasure/new/", privacy.erasure_create, name="erasure_create"),
+    path("erasure/", privacy.erasure_list, name="erasure_list"),
+    path("erasure/<int:pk>/", privacy.erasure_detail, name="erasure_detail"),
 ]

@@ -3,6 +3,9 @@
 Each area registers a source: manual holds (recovery), Breathing Space and repayment plans
 (relief), and the rules on capacity, safeguarding and death. The recovery run asks for the holds
 of a whole chunk of clients in one call per source; pages ask for one client.
+
+A hold stops the whole of a client's debt unless it names the invoices it covers (`invoice_ids`):
+a Breathing Space covers only its moratorium debts, and the others keep moving on the ladder.
 """
 from dataclasses import dataclass
 from datetime import date
@@ -16,6 +19,13 @@ class Hold:
     since: date | None = None
     review_date: date | None = None
     placed_by: str = ""
+    #: The invoices held; None: all of the client's debt.
+    invoice_ids: frozenset[int] | None = None
+    #: The Breathing Space behind the hold, if one is (its suppressed actions are logged against it).
+    moratorium_id: int | None = None
+
+    def covers(self, invoice_id: int) -> bool:
+        return self.invoice_ids is None or invoice_id in self.invoice_ids
 
 
 #: source(client_ids, on) -> {client_id: [Hold, ...]} for the clients that have holds from it.

@@ -3,15 +3,21 @@
 The last day to issue a claim is the sixth anniversary of the day the sum fell due (a sum due on
 29 February reaches it on 28 February in a year without one). An invoice is flagged from
 `warning_months` before that day, and is statute barred from the day after it. Each invoice is
-judged on its own due date. Not handled here: any Breathing Space extension (BS-10, unconfirmed),
-and acknowledgements do not restart the clock (DR-04: flag for legal review instead).
+judged on its own due date. Acknowledgements do not restart the clock (DR-04: flag for legal
+review instead).
+
+Breathing Space (BS-10, UNCONFIRMED): the domain notes say a period that would expire during a
+moratorium, or shortly after it, is extended to 8 weeks after it ends; the exact formula of reg 8
+was not confirmed. Applied here as: for each moratorium covering the invoice, a last day to claim
+falling from its start to `limitation_extension_days` (BreathingSpaceRule, 56) after its last day
+moves to that day. Legal review should confirm this before relying on it for a claim.
 """
 import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Callable
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 #: Used when no LimitationRule row is in force (DR-03).
 DEFAULT_YEARS = 6
@@ -46,6 +52,16 @@ def is_barred(due_date: date, on: date, rule: Rule = Rule()) -> bool:
 
 def is_approaching(due_date: date, on: date, rule: Rule = Rule()) -> bool:
     return warning_from(due_date, rule) <= on <= last_day_to_claim(due_date, rule)
+
+
+def extended_by_breathing_space(last_day: date, protections, extension_days: int) -> date:
+    """BS-10 (UNCONFIRMED formula, see above): the last day to claim after the moratoria covering
+    the invoice, each a debt.relief.Protection (start, last protected day)."""
+    for protection in sorted(protections, key=lambda p: p.start):
+        until = protection.last + timedelta(days=extension_days)
+        if protection.start <= last_day < until:
+            last_day = until
+    return last_day
 
 
 def latest_due_date_where(holds: Callable[[date], bool], guess: date) -> date:
@@ -85,24 +101,61 @@ def _owing() -> QuerySet:
     return with_outstanding(Invoice.objects.filter(total__gt=0)).filter(outstanding__gt=0)
 
 
+def _extension_days(on: date) -> int:
+    from .models import BreathingSpaceRule
+
+    row = BreathingSpaceRule.objects.filter(effective_from__lte=on).order_by("-effective_from").first()
+    return row.limitation_extension_days if row else 0
+
+
+def _extended_last_days(invoices: QuerySet, on: date, rule: Rule) -> dict[int, date]:
+    """{invoice pk: its last day to claim moved on by Breathing Space} for the owing invoices whose
+    client has had a moratorium covering them (a few: one query for the invoices, two for cover)."""
+    from .models import Moratorium
+    from .services.relief import breathing_spaces_for
+
+    clients = Moratorium.objects.filter(start_date__lte=on).values("client_id")
+    rows = list(invoices.filter(client_id__in=clients).values_list("pk", "client_id", "due_date"))
+    if not rows:
+        return {}
+    protections, days, result = breathing_spaces_for({c for _, c, _ in rows}, on), _extension_days(on), {}
+    for pk, client_id, due in rows:
+        covering = [p for p in protections.get(client_id, []) if pk in p.invoice_ids]
+        last = extended_by_breathing_space(last_day_to_claim(due, rule), covering, days)
+        if last != last_day_to_claim(due, rule):
+            result[pk] = last
+    return result
+
+
 def approaching_limitation(on: date) -> QuerySet:
-    """Invoices still owing whose last day to claim is within the warning window: act or write off."""
+    """Invoices still owing whose last day to claim is within the warning window: act or write off.
+    An invoice whose last day a Breathing Space moved on is judged by the later day."""
     rule = rule_on(on)
-    return (_owing().filter(due_date__gt=barred_if_due_on_or_before(on, rule),
-                            due_date__lte=warned_if_due_on_or_before(on, rule))
-            .select_related("client").order_by("due_date", "number"))
+    owing = _owing()
+    extended = _extended_last_days(owing.filter(due_date__lte=warned_if_due_on_or_before(on, rule)), on, rule)
+    window = {pk for pk, last in extended.items() if add_months(last, -rule.warning_months) <= on <= last}
+    plain = (Q(due_date__gt=barred_if_due_on_or_before(on, rule), due_date__lte=warned_if_due_on_or_before(on, rule))
+             & ~Q(pk__in=list(extended)))
+    return owing.filter(plain | Q(pk__in=list(window))).select_related("client").order_by("due_date", "number")
 
 
 def statute_barred_invoices(on: date) -> QuerySet:
-    """Invoices still owing that can no longer be claimed in court: consider a write-off."""
+    """Invoices still owing that can no longer be claimed in court: consider a write-off. One whose
+    last day a Breathing Space moved on past `on` is not barred yet."""
     rule = rule_on(on)
-    return (_owing().filter(due_date__lte=barred_if_due_on_or_before(on, rule))
-            .select_related("client").order_by("due_date", "number"))
+    barred = _owing().filter(due_date__lte=barred_if_due_on_or_before(on, rule))
+    alive = [pk for pk, last in _extended_last_days(barred, on, rule).items() if on <= last]
+    return barred.exclude(pk__in=alive).select_related("client").order_by("due_date", "number")
 
 
 def statute_barred(invoice, on: date) -> bool:
     """For legal referral: a statute-barred debt can never go to court."""
-    return is_barred(invoice.due_date, on, rule_on(on))
+    from .models import Invoice
+
+    rule = rule_on(on)
+    last = _extended_last_days(Invoice.objects.filter(pk=invoice.pk), on, rule).get(
+        invoice.pk, last_day_to_claim(invoice.due_date, rule))
+    return on > last
 
 
 is_statute_barred = statute_barred

@@ -89,3 +89,57 @@ class RefundForm(GovForm):
 
 def default_received_on() -> dict:
     return {"received_on": timezone.localdate()}
+
+
+UNALLOCATED = "unallocated"
+
+
+class ReallocateForm(GovForm):
+    """Move part of a payment from one invoice (or its unallocated credit) to another invoice."""
+
+    submit_label = "Move the payment"
+    from_invoice = forms.ChoiceField(label="Move it from", widget=forms.RadioSelect)
+    invoice = forms.ChoiceField(label="Move it to", widget=forms.RadioSelect,
+                                error_messages={"required": "Choose the invoice to move the payment to"})
+    amount = MoneyField(label="Amount to move, in pounds", error_messages={"required": "Enter the amount to move"})
+    reason = forms.CharField(label="Reason", max_length=300, widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text="For example, the client asked for it to pay the newer invoice",
+                             error_messages={"required": "Give a reason for moving the payment"})
+
+    def __init__(self, *args, payment_invoices=(), unallocated=None, targets=(), **kwargs):
+        """`payment_invoices`: (invoice, net amount of the payment on it); `targets`: invoices with
+        something outstanding (annotated `outstanding`)."""
+        super().__init__(*args, **kwargs)
+        self.sources = {str(inv.pk): inv for inv, _ in payment_invoices}
+        self.targets = {str(inv.pk): inv for inv in targets}
+        choices = [(UNALLOCATED, f"Its unallocated credit first ({format_pounds(unallocated or 0)}), then the "
+                                 "invoices it paid, latest first")]
+        choices += [(str(inv.pk), f"{inv.number} (due {inv.due_date:%-d %B %Y}): {format_pounds(net)} of this "
+                                  "payment") for inv, net in payment_invoices]
+        self.fields["from_invoice"].choices = choices
+        self.fields["from_invoice"].initial = UNALLOCATED
+        self.fields["invoice"].choices = [
+            (str(inv.pk), f"{inv.number} (due {inv.due_date:%-d %B %Y}): {format_pounds(inv.outstanding)} outstanding")
+            for inv in targets]
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount is None:
+            raise forms.ValidationError("Enter the amount to move")
+        if amount <= 0:
+            raise forms.ValidationError("Enter an amount more than £0.00")
+        return amount
+
+    def clean_from_invoice(self):
+        value = self.cleaned_data["from_invoice"]
+        return None if value == UNALLOCATED else self.sources[value]
+
+    def clean_invoice(self):
+        return self.targets[self.cleaned_data["invoice"]]
+
+    def clean(self):
+        data = super().clean()
+        source, target = data.get("from_invoice"), data.get("invoice")
+        if source is not None and target is not None and source.pk == target.pk:
+            self.add_error("invoice", "Choose a different invoice from the one the payment leaves")
+        return data

@@ -13,7 +13,7 @@ from typing import Any, Iterable
 from django.utils.html import format_html, format_html_join
 
 from casework.correspondence import Recipient
-from casework.letters.types import LetterType, long_date, register_letter_type
+from casework.letters.types import LetterType, get_letter_type, long_date, register_letter_type
 from casework.models import Client
 from casework.money import ZERO, format_pounds
 
@@ -158,3 +158,25 @@ def register() -> None:
     """Register the recovery letter types (safe to call twice: the same objects are registered)."""
     for letter_type in RECOVERY_LETTER_TYPES.values():
         register_letter_type(letter_type)
+
+
+def stage_letters(requests, *, on: date, actor, templates: dict) -> dict[int, Any]:
+    """The stages' letters for many debtors ({client pk: Letter}): each rendered and stored by
+    casework's letter_prepare (outside any lock it needs), then all their rows saved together by
+    letters_save. `requests`: debt.services.recovery.LetterRequest, whose clients come with their
+    representatives and accounts loaded."""
+    from casework.letters import services as letters
+
+    rows = []
+    for request in requests:
+        client, stage = request.client, request.stage
+        representatives = list(client.representatives.all())
+        account = next(iter(client.accounts.all()), None)
+        letter_type = get_letter_type(stage.letter_type)
+        context = letter_type.build_context(client, on, representatives=representatives, invoices=list(request.invoices),
+                                            stage_name=stage.name, account_number=account.number if account else "")
+        rows.append(letters.letter_prepare(client=client, letter_type=letter_type, on=on, run_item=request.run_item,
+                                           actor=actor, representatives=representatives, context=context,
+                                           template=templates.get(stage.letter_type)))
+    saved = letters.letters_save(rows)
+    return {letter.client_id: letter for letter in saved}

@@ -34,6 +34,30 @@ def moratorium_dates(*, kind: str, register_entry: date, rule, treatment_ended_o
     return MoratoriumDates(start=start, expected_end=end, review_due=start + timedelta(days=rule.review_request_days))
 
 
+def repeat_warning(*, kind: str, start: date, earlier_standard_starts: Iterable[date], months: int) -> str:
+    """BS-08: only one standard breathing space in `months` months (the crisis kind has no limit).
+    The moratorium is on the register and binds the council either way, so a second one is
+    recorded with this warning, which is grounds to ask the debt adviser for a review (BS-07)."""
+    if kind != "standard":
+        return ""
+    window_from = start - relativedelta(months=months)
+    recent = sorted(d for d in earlier_standard_starts if window_from < d <= start)
+    if not recent:
+        return ""
+    return (f"A standard breathing space already started on {recent[-1]:%d %B %Y}, less than {months} months "
+            f"before this one: the debtor may not have been eligible. Ask the debt adviser for a review.")
+
+
+@dataclass(frozen=True)
+class Protection:
+    """A Breathing Space as the recovery ladder sees it: the days it protected (so far) and the
+    invoices it covers."""
+
+    start: date
+    last: date
+    invoice_ids: frozenset[int]
+
+
 def days_covered(periods: Iterable[tuple[date, date]], from_date: date, to_date: date) -> int:
     """How many days from `from_date` to `to_date` (inclusive) fall inside any of the periods
     (each inclusive); overlapping periods count once."""

@@ -12,14 +12,18 @@ from .holds import Hold, register_hold_source
 def breathing_space_holds(client_ids: Iterable[int], on: date) -> dict[int, list[Hold]]:
     """An active moratorium holds the client's covered debts until its (expected) end."""
     from .models import Moratorium
+    from .services.relief import covered_invoice_ids_for
 
     result: dict[int, list[Hold]] = {}
-    for m in Moratorium.objects.active_on(on).filter(client_id__in=list(client_ids)):
+    moratoria = list(Moratorium.objects.active_on(on).filter(client_id__in=list(client_ids)))
+    covered = covered_invoice_ids_for(moratoria)
+    for m in moratoria:
         until = f"until {m.expected_end:%d %B %Y}" if m.expected_end else "until 30 days after crisis treatment ends"
         scope = "all debts owed at the start" if m.covers_all_debts else "the debts named in the notice"
         result.setdefault(m.client_id, []).append(Hold(
             kind=HoldKind.BREATHING_SPACE, reason=f"Breathing Space {m.insolvency_reference} {until} ({scope})",
-            since=m.start_date, review_date=m.expected_end, placed_by=m.adviser_organisation))
+            since=m.start_date, review_date=m.expected_end, placed_by=m.adviser_organisation,
+            invoice_ids=covered[m.pk], moratorium_id=m.pk))
     return result
 
 

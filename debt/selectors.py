@@ -1,7 +1,8 @@
 """Reads for income: what each invoice still owes, and a client's payments.
 
 Outstanding amounts are database aggregates over the append-only allocations (a reversed or
-moved allocation is a negative row), never stored columns.
+moved allocation is a negative row), the invoice's credit notes and its posted write-offs, never
+stored columns. An invoice's net amount is its total less its credit notes.
 """
 from decimal import Decimal
 from datetime import date
@@ -26,16 +27,26 @@ def _subquery_sum(queryset: QuerySet) -> Coalesce:
     return Coalesce(Subquery(summed, output_field=_MONEY), Value(ZERO), output_field=_MONEY)
 
 
+def _credited_sum(credit_notes: QuerySet) -> Coalesce:
+    """The credit notes' totals as a positive amount credited."""
+    summed = credit_notes.order_by().values("corrects").annotate(s=Sum("total")).values("s")
+    return Coalesce(-Subquery(summed, output_field=_MONEY), Value(ZERO), output_field=_MONEY)
+
+
 def with_outstanding(invoices: QuerySet, as_at: date | None = None) -> QuerySet:
-    """Annotate `paid`, `written_off` (posted write-offs only) and `outstanding` (total − both).
-    With `as_at`, count only payments received and write-offs decided by the end of that day."""
+    """Annotate `credited` (its credit notes), `paid`, `written_off` (posted write-offs only) and
+    `outstanding` (total − all three). With `as_at`, count only credit notes issued, payments
+    received and write-offs decided by the end of that day."""
     allocations = PaymentAllocation.objects.filter(invoice=OuterRef("pk"))
     lines = WriteOffLine.objects.filter(invoice=OuterRef("pk"), request__status=WriteOffStatus.POSTED)
+    credits = Invoice.objects.filter(corrects=OuterRef("pk"))
     if as_at is not None:
         allocations = allocations.filter(payment__received_on__lte=as_at)
         lines = lines.filter(request__decided_at__date__lte=as_at)
-    return invoices.annotate(paid=_subquery_sum(allocations), written_off=_subquery_sum(lines)).annotate(
-        outstanding=ExpressionWrapper(F("total") - F("paid") - F("written_off"), output_field=_MONEY))
+        credits = credits.filter(issue_date__lte=as_at)
+    return invoices.annotate(credited=_credited_sum(credits), paid=_subquery_sum(allocations),
+                             written_off=_subquery_sum(lines)).annotate(
+        outstanding=ExpressionWrapper(F("total") - F("credited") - F("paid") - F("written_off"), output_field=_MONEY))
 
 
 def invoice_written_off(invoice: Invoice) -> Decimal:
@@ -50,9 +61,18 @@ def with_balances(invoices: QuerySet) -> QuerySet:
     return with_outstanding(invoices)
 
 
+def invoice_credited(invoice: Invoice) -> Decimal:
+    """What the invoice's credit notes have taken off it, as a positive amount."""
+    total = Invoice.objects.filter(corrects=invoice).aggregate(s=Sum("total"))["s"]
+    return to_pennies(-(total or ZERO))
+
+
+def invoice_paid(invoice: Invoice) -> Decimal:
+    return to_pennies(PaymentAllocation.objects.filter(invoice=invoice).aggregate(paid=_sum_of("amount"))["paid"])
+
+
 def invoice_outstanding(invoice: Invoice) -> Decimal:
-    paid = PaymentAllocation.objects.filter(invoice=invoice).aggregate(paid=_sum_of("amount"))["paid"]
-    return to_pennies(invoice.total - paid - invoice_written_off(invoice))
+    return to_pennies(invoice.total - invoice_credited(invoice) - invoice_paid(invoice) - invoice_written_off(invoice))
 
 
 def unpaid_invoices(client: Client) -> QuerySet:

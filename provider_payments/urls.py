@@ -1,4 +1,50 @@
-"""provider_payments pages, mounted by config/urls.py."""
+"""Provider payments pages, mounted by config/urls.py at /provider-payments/."""
+from django.urls import path
+
+from .views import claims, other, providers, runs
+
 app_name = "provider_payments"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", providers.home, name="home"),
+    path("providers/", providers.provider_list, name="provider_list"),
+    path("providers/new/", providers.provider_create, name="provider_create"),
+    path("providers/<int:pk>/", providers.provider_detail, name="provider_detail"),
+    path("providers/<int:pk>/edit/", providers.provider_edit, name="provider_edit"),
+    path("providers/<int:pk>/bank-details/", providers.bank_change_request, name="bank_change_request"),
+    path("providers/<int:pk>/rates/new/", providers.rate_add_view, name="rate_add"),
+    path("providers/<int:pk>/urgent-payments/new/", other.urgent_create, name="urgent_create"),
+    path("bank-changes/<int:pk>/", providers.bank_change_decide, name="bank_change_decide"),
+    path("rates/", providers.rate_list, name="rate_list"),
+    path("packages/", other.package_list, name="package_list"),
+    path("packages/new/", other.package_create, name="package_create"),
+    path("packages/<int:pk>/", other.package_detail, name="package_detail"),
+    path("packages/<int:pk>/status/", other.package_status, name="package_status"),
+    path("claims/", claims.claim_list, name="claim_list"),
+    path("claims/import/", claims.claim_import, name="claim_import"),
+    path("claims/<int:pk>/", claims.claim_detail, name="claim_detail"),
+    path("claims/<int:pk>/approve/", claims.claim_approve, name="claim_approve"),
+    path("claims/<int:pk>/disputes/new/", claims.dispute_create, name="dispute_create"),
+    path("claim-lines/<int:pk>/override/", claims.claim_line_override, name="claim_line_override"),
+    path("disputes/", claims.dispute_list, name="dispute_list"),
+    path("disputes/<int:pk>/", claims.dispute_detail, name="dispute_detail"),
+    path("disputes/<int:pk>/notes/new/", claims.dispute_note, name="dispute_note"),
+    path("disputes/<int:pk>/outcome/", claims.dispute_decide, name="dispute_decide"),
+    path("overpayments/", other.overpayment_list, name="overpayment_list"),
+    path("overpayments/new/", other.overpayment_create, name="overpayment_create"),
+    path("overpayments/<int:pk>/decide/", other.overpayment_decide, name="overpayment_decide"),
+    path("overpayments/<int:pk>/receipt/", other.overpayment_receipt, name="overpayment_receipt"),
+    path("runs/", runs.run_list, name="run_list"),
+    path("runs/new/", runs.run_start_view, name="run_start"),
+    path("runs/<int:pk>/", runs.run_detail, name="run_detail"),
+    path("runs/<int:pk>/release/", runs.run_release, name="run_release"),
+    path("runs/<int:pk>/files/<str:kind>/", runs.run_file, name="run_file"),
+    path("payments/<int:pk>/remittance/", runs.remittance, name="remittance"),
+    path("uplifts/", other.uplift_list, name="uplift_list"),
+    path("uplifts/new/", other.uplift_create, name="uplift_create"),
+    path("uplifts/<int:pk>/", other.uplift_detail, name="uplift_detail"),
+    path("uplifts/<int:pk>/decide/", other.uplift_decide, name="uplift_decide"),
+    path("urgent-payments/", other.urgent_list, name="urgent_list"),
+    path("urgent-payments/<int:pk>/decide/", other.urgent_decide, name="urgent_decide"),
+    path("urgent-payments/<int:pk>/paid/", other.urgent_paid, name="urgent_paid"),
+]

@@ -15,7 +15,7 @@ from casework.runs.services import run_start
 from casework.services import DomainError
 from debt import billing
 from debt.constants import ChargeSource, LineKind
-from debt.models import AssessedCharge, BillingCycle, Invoice, InvoiceLine
+from debt.models import AssessedCharge, BillingCycle, Invoice, InvoiceLine, InvoiceSequence
 from debt.services import billing as services
 
 from .factories import ClientFactory, UserFactory
@@ -469,3 +469,137 @@ def test_the_invoice_letter_asks_for_payment_only_when_something_is_owed():
     assert context["next_step"] == "Please pay £399.40 by 16 November 2026."
     assert letter.wants_payment(context)
     assert not letter.wants_payment({**context, "total_amount": D("-10.00")})
+
+
+# The billing run set-based -----------------------------------------------------------------------
+
+def requests_for(clients, period=PERIOD) -> list[services.InvoiceRequest]:
+    data = services.load_billing_data([c.pk for c in clients])
+    return [services.InvoiceRequest(c, services.draft_for(c, period, data[c.pk]), None, []) for c in clients]
+
+
+@pytest.mark.django_db
+def test_a_group_of_invoices_takes_the_same_few_statements_however_many_there_are(cycle, home_care, officer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    clients = [ClientFactory() for _ in range(8)]
+    for client in clients:
+        add(client, home_care, "99.85", date(2026, 4, 6), officer)
+    services.invoices_issue(requests_for(clients[:1]), issue_date=date(2026, 11, 2), actor=officer)  # the first
+    counted = []  # (which also creates the series' row and the letter's wording version 1)
+    for group in (clients[1:3], clients[3:]):
+        requests = requests_for(group)
+        with CaptureQueriesContext(connection) as queries:
+            services.invoices_issue(requests, issue_date=date(2026, 11, 2), actor=officer)
+        counted.append(len(queries))
+    # Wording, lock, already-invoiced check, numbers, accounts (read, open the missing, read back),
+    # cycle, letters, their timeline entries, ledger entries, theirs, invoices, lines, and the
+    # savepoint and its release: the same for two invoices as for five.
+    assert counted == [16, 16]
+    assert [i.number for i in Invoice.objects.order_by("number")] == [f"INV0000000{n}" for n in range(1, 9)]
+
+
+@pytest.mark.django_db
+def test_each_invoice_of_a_group_has_its_own_entry_letter_lines_and_timeline(billed_clients, run_billing):
+    run = run_billing(date(2026, 11, 2))
+    for invoice in Invoice.objects.select_related("ledger_entry", "letter"):
+        assert invoice.run_item.run == run and invoice.letter.run_item == invoice.run_item
+        assert invoice.letter.client_id == invoice.client_id == invoice.account.client_id
+        assert invoice.ledger_entry.account_id == invoice.account_id
+        assert invoice.ledger_entry.description == f"Invoice {invoice.number} for 5 October to 1 November 2026"
+        posted = TimelineEntry.objects.get(client=invoice.client, action="ledger.charge.posted")
+        assert posted.new_value == {"entry": invoice.ledger_entry_id, "amount": "399.40", "effective_date": "2026-11-02"}
+        assert posted.summary == f"Charge of £399.40 posted to {invoice.account.number} ({invoice.number})"
+        sent = TimelineEntry.objects.get(client=invoice.client, action="letter.produced")
+        assert sent.letter_id == invoice.letter_id and sent.new_value["letter"] == invoice.letter_id
+        assert list(invoice.lines.values_list("days", "amount")) == [(28, D("399.40"))]
+        assert invoice.letter.file.name.startswith("letters/2026/11/")
+    assert (run.print_batch.letter_count, run.print_batch.page_count) == (3, 6)  # two pages each
+    # The joined PDF holds every letter's pages, in the manifest's order, each still A4 with its text.
+    from pypdf import PdfReader
+
+    with run.print_batch.pdf.open("rb") as handle:
+        joined = PdfReader(io.BytesIO(handle.read()))
+    with run.print_batch.manifest.open("rb") as handle:
+        order = [row["postcode"] for row in csv.DictReader(io.StringIO(handle.read().decode("utf-8")))]
+    assert len(joined.pages) == 6 and len(order) == 3
+    assert [round(float(joined.pages[i].mediabox.width)) for i in range(6)] == [595] * 6
+    assert order == sorted(order)
+    for index, postcode in enumerate(order):
+        assert postcode in joined.pages[2 * index].extract_text()
+
+
+@pytest.mark.django_db
+def test_a_group_numbers_only_the_invoices_it_issues(billed_clients, run_billing, officer, home_care):
+    """In one group: a suppressed client, a client with nothing to bill and a client invoiced by hand
+    before the run are skipped with their reasons, and the numbers stay gap-free."""
+    nothing, by_hand = ClientFactory(), ClientFactory()
+    add(nothing, home_care, "0.00", date(2026, 4, 6), officer)
+    add(by_hand, home_care, "50.00", date(2026, 4, 6), officer)
+    services.billing_suppress(client=billed_clients[1], period_start=PERIOD.start, reason="Disputed", actor=officer)
+    [request] = requests_for([by_hand])
+    first = services.invoice_issue(client=by_hand, draft=request.draft, issue_date=date(2026, 11, 2), actor=officer,
+                                   representatives=[])
+    assert first.number == "INV00000001" and first.total == D("200.00")
+    with pytest.raises(DomainError, match="already invoiced for 5 October to 1 November 2026"):
+        services.invoice_issue(client=by_hand, draft=request.draft, issue_date=date(2026, 11, 2), actor=officer)
+    from debt.jobs import prepare_billing, process_billing_group
+
+    run = Run.objects.create(job="billing", business_date=date(2026, 11, 2), trigger="test")
+    clients = [*billed_clients, nothing, by_hand]
+    items = [RunItem.objects.create(run=run, subject=f"client:{c.pk}", chunk=0) for c in clients]
+    answers = process_billing_group(run, items, prepare_billing(run, [i.subject for i in items]))
+    outcomes = [a.reason if isinstance(a, Exception) else a for a in (answers[i.pk] for i in items)]
+    assert outcomes == ["Invoice INV00000002 for £399.40", "Not invoiced for 5 October to 1 November 2026: Disputed",
+                        "Invoice INV00000003 for £399.40", "Nothing to bill",
+                        f"{by_hand.reference} is already invoiced for 5 October to 1 November 2026"]
+    assert InvoiceSequence.objects.get(series="INV").next_number == 4
+
+
+@pytest.mark.django_db
+def test_a_failed_group_gives_its_numbers_back_and_its_items_are_done_one_by_one(billed_clients, run_billing,
+                                                                                 monkeypatch):
+    real = services.invoices_issue
+
+    def refuse_groups(requests, **kwargs):
+        issued = real(requests, **kwargs)  # writes, then fails: the group's savepoint must undo all of it
+        if len(requests) > 1:
+            raise RuntimeError("the group fails after writing")
+        return issued
+
+    monkeypatch.setattr(services, "invoices_issue", refuse_groups)
+    run = run_billing(date(2026, 11, 2))
+    assert run.status == "completed"
+    assert [i.number for i in Invoice.objects.order_by("number")] == ["INV00000001", "INV00000002", "INV00000003"]
+    assert LedgerEntry.objects.filter(kind=EntryKind.CHARGE).count() == 3
+    assert Letter.objects.filter(letter_type="invoice").count() == 3 and run.print_batch.letter_count == 3
+
+
+@pytest.mark.django_db
+def test_a_failed_item_retried_is_invoiced_once(billed_clients, run_billing, monkeypatch,
+                                                django_capture_on_commit_callbacks):
+    from casework.runs.services import run_retry_failed
+
+    bad = billed_clients[1]
+    real = services.invoices_issue
+
+    def fail_for_one(requests, **kwargs):
+        if any(r.client.pk == bad.pk for r in requests):
+            raise RuntimeError("storage unavailable")
+        return real(requests, **kwargs)
+
+    monkeypatch.setattr(services, "invoices_issue", fail_for_one)
+    run = run_billing(date(2026, 11, 2))
+    assert run.status == "completed_with_errors"
+    assert RunItem.objects.get(run=run, subject=f"client:{bad.pk}").status == "failed"
+    assert Invoice.objects.count() == 2
+    monkeypatch.setattr(services, "invoices_issue", real)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_retry_failed(run=run, actor=UserFactory(roles=[Role.TEAM_LEADER]))
+    run.refresh_from_db()
+    assert run.status == "completed"
+    run_billing(date(2026, 11, 2))  # started again as well: nothing more
+    assert sorted(Invoice.objects.values_list("number", flat=True)) == ["INV00000001", "INV00000002", "INV00000003"]
+    assert Invoice.objects.filter(client=bad).count() == 1
+    assert Letter.objects.filter(letter_type="invoice", client=bad).count() == 1

@@ -1,4 +1,5 @@
 """Payments: allocation oldest first, refusals, reversal, refunds, the payment file import and suspense."""
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -434,3 +435,115 @@ def test_readers_see_the_pages_without_record_actions(client_as):
     detail = http.get(reverse("debt:payment_detail", args=[payment.pk]))
     assert detail.status_code == 200 and "Reverse this payment" not in detail.content.decode()
     assert http.get(reverse("debt:payment_create", args=[payment.client.pk])).status_code == 403
+
+
+# --- moving a payment between invoices (page) ----------------------------------------------
+
+def test_the_reallocation_page_moves_an_allocation_with_a_reason(three_invoices, client_as):
+    client, (oldest, middle, newest) = three_invoices
+    http = client_as(Role.INCOME_OFFICER)
+    payment = record(client, http_user(http), "55.00")  # oldest 40, middle 15
+    url = reverse("debt:payment_reallocate", args=[payment.pk])
+    detail = http.get(reverse("debt:payment_detail", args=[payment.pk])).content.decode()
+    assert "Move to another invoice" in detail and url in detail
+    page = http.get(url).content.decode()
+    assert f"{oldest.number} (due 1 August 2026): £40.00 of this payment" in page
+    assert f"{newest.number} (due 1 October 2026): £50.00 outstanding" in page
+    response = http.post(url, {"from_invoice": str(oldest.pk), "invoice": str(newest.pk), "amount": "25.00",
+                               "reason": "Client asked to pay the newest bill"}, follow=True)
+    assert f"£25.00 of payment DD123 moved to {newest.number}" in response.content.decode()
+    assert outstanding([oldest, middle, newest]) == [D("25.00"), D("15.00"), D("25.00")]
+    negative = PaymentAllocation.objects.get(payment=payment, amount=D("-25.00"))
+    assert (negative.invoice, negative.reason) == (oldest, "Client asked to pay the newest bill")
+    entry = TimelineEntry.objects.get(client=client, action="debt.payment.reallocated")
+    assert entry.summary == f"£25.00 of payment DD123 moved to {newest.number}"
+    assert entry.body == "Client asked to pay the newest bill"
+
+
+def http_user(http):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(pk=http.session["_auth_user_id"])
+
+
+@pytest.mark.parametrize("source, target, amount, reason, field, message", [
+    ("oldest", "newest", "", "x", "amount", "Enter the amount to move"),
+    ("oldest", "newest", "0", "x", "amount", "Enter an amount more than £0.00"),
+    ("oldest", "newest", "5.00", "", "reason", "Give a reason for moving the payment"),
+    ("oldest", "newest", "40.01", "x", "amount", "The payment does not have that much to move"),
+    ("oldest", "middle", "30.00", "x", "amount", "has £15.00 outstanding: move no more than that"),
+    ("middle", "middle", "5.00", "x", "invoice", "Choose a different invoice"),
+    ("oldest", None, "5.00", "x", "invoice", "Choose the invoice to move the payment to"),
+])
+def test_reallocation_page_refusals_name_the_field(three_invoices, client_as, source, target, amount, reason, field,
+                                                   message):
+    client, invoices = three_invoices
+    by_name = dict(zip(["oldest", "middle", "newest"], invoices))
+    http = client_as(Role.TEAM_LEADER)
+    payment = record(client, http_user(http), "55.00")  # oldest 40, middle 15 of its 30
+    data = {"from_invoice": str(by_name[source].pk), "amount": amount, "reason": reason}
+    if target:
+        data["invoice"] = str(by_name[target].pk)
+    before = PaymentAllocation.objects.count()
+    response = http.post(reverse("debt:payment_reallocate", args=[payment.pk]), data)
+    body = response.content.decode()
+    assert response.status_code == 200
+    # The message is shown on the field it names (radios: on their fieldset) and in the summary.
+    error = re.search(rf'id="id_{field}(_\d+)?_error" class="govuk-error-message">\s*'
+                      rf'<span class="govuk-visually-hidden">Error:</span>([^<]*)', body)
+    assert error and message in error.group(2)
+    assert message in body.split('govuk-error-summary__list', 1)[1].split("</ul>", 1)[0]
+    assert PaymentAllocation.objects.count() == before
+
+
+def test_a_reversed_payment_cannot_be_moved(client_as, team_leader):
+    client = ClientFactory()
+    InvoiceFactory(client=client, total=D("40.00"))
+    payment = record(client, team_leader, "30.00")
+    payment_reverse(payment=payment, reason="Bounced", actor=team_leader)
+    http = client_as(Role.INCOME_OFFICER)
+    response = http.get(reverse("debt:payment_reallocate", args=[payment.pk]), follow=True)
+    assert "has been reversed: it cannot be moved" in response.content.decode()
+    assert "Move to another invoice" not in http.get(reverse("debt:payment_detail", args=[payment.pk])).content.decode()
+
+
+# --- payment files imported ----------------------------------------------------------------
+
+def test_the_list_of_payment_files_shows_matched_and_suspense_rows(three_invoices, client_as, income_officer):
+    client, _ = three_invoices
+    text = HEADER + (f"2026-11-02,55.00,direct_debit,DD1,{client.reference},\n"
+                     "2026-11-04,12.50,cheque,CHQ 991,NOBODY,J SMITH\n"
+                     "2026-11-05,7.50,cash,CASH 2,NOBODY,A N OTHER\n")
+    batch = payment_import(file=upload(text, "bank-2026-11-05.csv"), source="bank", actor=income_officer)
+    suspense_match(suspense=SuspensePayment.objects.get(reference="CHQ 991"), client=client, actor=income_officer)
+    http = client_as(Role.AUDITOR)
+    page = http.get(reverse("debt:payment_import_list")).content.decode()
+    assert "bank-2026-11-05.csv" in page and "Bank statement file" in page
+    assert "1 (£55.00)" in page and "2 (£20.00)" in page and "1 still waiting" in page
+    assert reverse("debt:payment_import_file", args=[batch.pk]) in page
+    csv = b"".join(http.get(reverse("debt:payment_import_list"), {"format": "csv"}).streaming_content).decode()
+    header, row = csv.removeprefix("\ufeff").splitlines()[:2]
+    assert header.startswith("Imported,Imported by,File name,Source,Rows,Total,Matched rows,Matched amount,"
+                             "Suspense rows,Suspense amount,Still in suspense")
+    assert ",bank-2026-11-05.csv,Bank statement file,3,75.00,1,55.00,2,20.00,1," in row
+    xlsx = http.get(reverse("debt:payment_import_list"), {"format": "xlsx"})
+    assert xlsx.status_code == 200 and xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert http.get(reverse("debt:payment_import_list"), {"source": "cash_receipting"}).content.decode().count(
+        "bank-2026-11-05.csv") == 0
+
+
+def test_the_stored_payment_file_downloads_as_imported_and_only_if_unchanged(client_as, income_officer):
+    text = HEADER + "2026-11-04,12.50,cheque,CHQ 991,NOBODY,J SMITH\n"
+    batch = payment_import(file=upload(text, "cash.csv"), source="cash_receipting", actor=income_officer)
+    url = reverse("debt:payment_import_file", args=[batch.pk])
+    response = client_as(Role.AUDITOR).get(url)
+    assert response.status_code == 200 and response.content == text.encode("utf-8")
+    assert response["Content-Disposition"] == 'attachment; filename="cash.csv"'
+    assert client_as(Role.DIRECT_PAYMENT_OFFICER).get(url).status_code == 403
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    default_storage.delete(batch.file.name)
+    default_storage.save(batch.file.name, ContentFile(b"tampered"))
+    changed = client_as(Role.TEAM_LEADER).get(url)
+    assert changed.status_code == 409 and "no longer matches" in changed.content.decode()

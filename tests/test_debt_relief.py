@@ -286,3 +286,40 @@ def test_plan_pages_show_the_schedule_and_the_affordabilitycheck(client_as, plan
         "sfs_pensions": "500", "sfs_home": "100", "check": "1"})
     assert response.status_code == 200
     assert "£400.00" in response.content.decode()
+
+
+def test_bs08_a_second_standard_breathing_space_within_12_months_is_recorded_with_a_warning(bs_rule, actor):
+    client = ClientFactory()
+    first = _record(client, actor)
+    assert first.eligibility_warning == ""
+    second = _record(client, actor, insolvency_reference="BS124", register_entry_date=date(2026, 5, 13))
+    assert second.eligibility_warning.startswith("A standard breathing space already started on 15 May 2025")
+    crisis = _record(client, actor, insolvency_reference="BS125", kind=MoratoriumKind.MENTAL_HEALTH,
+                     register_entry_date=date(2026, 5, 20))
+    assert crisis.eligibility_warning == ""  # no 12-month limit on the crisis kind
+    later = _record(ClientFactory(), actor, register_entry_date=date(2024, 5, 14))
+    assert later.eligibility_warning == ""
+
+
+def test_bs08_the_period_is_data(bs_rule, actor):
+    bs_rule.standard_repeat_months = 6
+    bs_rule.save()
+    client = ClientFactory()
+    _record(client, actor)
+    assert _record(client, actor, insolvency_reference="BS2", register_entry_date=date(2025, 11, 15)).eligibility_warning == ""
+
+
+def test_bs10_a_limitation_period_ending_in_a_breathing_space_runs_to_8_weeks_after_it(bs_rule, actor):
+    from debt import limitation
+
+    client = ClientFactory()
+    invoice = InvoiceFactory(client=client, due_date=date(2019, 6, 1), issue_date=date(2019, 5, 18))
+    untouched = InvoiceFactory(due_date=date(2019, 6, 1), issue_date=date(2019, 5, 18))
+    moratorium = _record(client, actor, register_entry_date=date(2025, 5, 14))  # 15 May to 14 July 2025
+    services.moratorium_end(moratorium=moratorium, ended_on=date(2025, 7, 14), reason="ended", actor=actor)
+    on = date(2025, 9, 7)  # past 1 June 2025 (six years), not past 8 September 2025 (14 July + 56 days)
+    assert limitation.statute_barred(untouched, on)
+    assert not limitation.statute_barred(invoice, on)
+    assert limitation.statute_barred(invoice, date(2025, 9, 9))
+    assert list(limitation.statute_barred_invoices(on)) == [untouched]
+    assert invoice in list(limitation.approaching_limitation(on))

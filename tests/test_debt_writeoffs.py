@@ -296,4 +296,5 @@ def test_aged_debt_page_and_exports(aged, client_as):
     xlsx = http.get(reverse("debt:aged_debt"), {"to": "2026-12-31", "format": "xlsx"})
     import io
     rows = list(load_workbook(io.BytesIO(xlsx.content)).active.values)
-    assert rows[0][0] == "Grouped by" and len(rows) == 1 + 2 + 2
+    assert rows[0][0] == "Grouped by" and len(rows) == 1 + 2 + 1 + 2  # teams, recovery stages, services
+    assert ("Recovery stage", "Not on the recovery ladder", 40, 100, 100, 0, 0, 0, 240, 480) in rows

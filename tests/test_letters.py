@@ -199,10 +199,10 @@ def test_batch_production_makes_no_queries_but_the_inserts(owing_client):
 
 
 def test_a_failed_insert_leaves_no_stored_file(owing_client, media, monkeypatch):
-    def broken(**kwargs):
+    def broken(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(TimelineEntry.objects, "create", broken)
+    monkeypatch.setattr(TimelineEntry.objects, "bulk_create", broken)
     with pytest.raises(RuntimeError), transaction.atomic():  # as callers do: a run item's savepoint, a view
         letters.letter_produce(client=owing_client, letter_type=STATEMENT, on=ON)
     assert not Letter.objects.exists()

@@ -181,41 +181,62 @@ def letter_produce(*, client: Client, letter_type: LetterType | str, on: date, a
                    template: LetterTemplate | None = None) -> Letter:
     """Produce one letter: render, store the PDF, and record the Letter and its timeline entry.
 
-    1. Render HTML and PDF outside any lock.
-    2. Store the PDF under a random name.
-    3. In one transaction, insert the Letter and the TimelineEntry.
-    4. If that transaction fails, delete the stored file, so no file exists without its letter.
+    1. Render HTML and PDF outside any lock, and store the PDF under a random name (`letter_prepare`).
+    2. In one transaction, insert the Letter and the TimelineEntry (`letters_save`).
+    3. If that transaction fails, delete the stored file, so no file exists without its letter.
     With `template`, `context` and `representatives` passed, the only queries are the two inserts.
     (If a caller's outer transaction rolls back later, the file stays behind unreferenced: harmless,
     and never served, since files are only reached through their Letter.)
     """
+    return letters_save([letter_prepare(client=client, letter_type=letter_type, on=on, actor=actor, case=case,
+                                        run_item=run_item, context=context, representatives=representatives,
+                                        template=template)])[0]
+
+
+def letter_prepare(*, client: Client, letter_type: LetterType | str, on: date, actor=None, case: Case | None = None,
+                   run_item: RunItem | None = None, context: dict[str, Any] | None = None, representatives=None,
+                   template: LetterTemplate | None = None) -> tuple[Letter, TimelineEntry]:
+    """Render one letter and store its PDF; returns its Letter and TimelineEntry rows, unsaved, for
+    `letters_save` (a set-based run saves many letters' rows in two INSERTs)."""
     lt = _type(letter_type)
     draft = render_letter_html(client=client, letter_type=lt, on=on, template=template, context=context,
                                representatives=representatives)
     pdf = render_pdf(draft.html)
     name = default_storage.save(f"letters/{on:%Y/%m}/{uuid4().hex}.pdf", ContentFile(pdf.content))
     recipient = draft.recipient
+    letter = Letter(
+        letter_type=lt.code, template=draft.template, client=client, case=case, run_item=run_item,
+        recipient_name=recipient.name[:300], recipient_address=recipient.address_lines,
+        postcode=(recipient.representative.postcode if recipient.representative else client.postcode)[:8],
+        large_print=draft.large_print, pages=pdf.pages, file=name,
+        sha256=hashlib.sha256(pdf.content).hexdigest(), created_by=actor,
+    )
+    timeline = TimelineEntry(
+        client=client, case=case, kind=TimelineKind.LETTER, action="letter.produced", actor=actor,
+        summary=f"{lt.name} sent to {recipient.name}{' (large print)' if draft.large_print else ''}"[:300],
+        body=recipient.reason, occurred_at=timezone.now(),
+        new_value={"letter": None, "letter_type": lt.code, "template_version": draft.template.version,
+                   "pages": pdf.pages, "sha256": letter.sha256},
+    )
+    return letter, timeline
+
+
+def letters_save(rows: list[tuple[Letter, TimelineEntry]]) -> list[Letter]:
+    """Insert prepared letters and their timeline entries (two statements however many); if that
+    fails, delete their stored files, so no file exists without its letter."""
     try:
-        # No savepoint of its own: a run already isolates each item in one, and alone it is a transaction.
+        # No savepoint of its own: a run already isolates its items, and alone it is a transaction.
         with transaction.atomic(savepoint=False):
-            letter = Letter.objects.create(
-                letter_type=lt.code, template=draft.template, client=client, case=case, run_item=run_item,
-                recipient_name=recipient.name[:300], recipient_address=recipient.address_lines,
-                postcode=(recipient.representative.postcode if recipient.representative else client.postcode)[:8],
-                large_print=draft.large_print, pages=pdf.pages, file=name,
-                sha256=hashlib.sha256(pdf.content).hexdigest(), created_by=actor,
-            )
-            TimelineEntry.objects.create(
-                client=client, case=case, kind=TimelineKind.LETTER, action="letter.produced", actor=actor,
-                summary=f"{lt.name} sent to {recipient.name}{' (large print)' if draft.large_print else ''}"[:300],
-                body=recipient.reason, letter=letter, occurred_at=timezone.now(),
-                new_value={"letter": letter.pk, "letter_type": lt.code, "template_version": draft.template.version,
-                           "pages": pdf.pages, "sha256": letter.sha256},
-            )
+            letters = Letter.objects.bulk_create([letter for letter, _ in rows])
+            for letter, timeline in rows:
+                timeline.letter = letter
+                timeline.new_value["letter"] = letter.pk
+            TimelineEntry.objects.bulk_create([timeline for _, timeline in rows])
     except BaseException:
-        default_storage.delete(name)
+        for letter, _ in rows:
+            default_storage.delete(letter.file.name)
         raise
-    return letter
+    return letters
 
 
 def letter_file_intact(letter: Letter) -> tuple[bytes, bool]:

@@ -10,13 +10,29 @@ from casework.money import MoneyError, to_pennies
 from .errors import DomainError
 
 
+def _account_number(client: Client, kind: str) -> str:
+    prefix = {AccountKind.CLIENT_CHARGES: "C", AccountKind.DEFERRED_PAYMENT: "D", AccountKind.DIRECT_PAYMENT: "P"}[kind]
+    return f"{prefix}-{client.reference}"
+
+
 def account_for_client(client: Client, kind: str = AccountKind.CLIENT_CHARGES) -> Account:
     """The client's account of a kind, opened on first use. Numbers are the client reference and kind."""
-    prefix = {AccountKind.CLIENT_CHARGES: "C", AccountKind.DEFERRED_PAYMENT: "D", AccountKind.DIRECT_PAYMENT: "P"}[kind]
-    account, _ = Account.objects.get_or_create(
-        client=client, kind=kind, defaults={"number": f"{prefix}-{client.reference}"}
-    )
+    account, _ = Account.objects.get_or_create(client=client, kind=kind, defaults={"number": _account_number(client, kind)})
     return account
+
+
+def accounts_for_clients(clients: list[Client], kind: str = AccountKind.CLIENT_CHARGES) -> dict[int, Account]:
+    """Many clients' accounts of a kind by client pk, in one query, opening the missing ones in one
+    INSERT (one that another process opened meanwhile is read back)."""
+    found = {a.client_id: a for a in Account.objects.filter(client__in=clients, kind=kind)}
+    missing = [Account(client=c, kind=kind, number=_account_number(c, kind)) for c in clients if c.pk not in found]
+    if missing:
+        Account.objects.bulk_create(missing, ignore_conflicts=True)
+        found.update((a.client_id, a) for a in Account.objects.filter(client__in=[a.client_id for a in missing], kind=kind))
+    by_pk = {c.pk: c for c in clients}
+    for account in found.values():
+        account.client = by_pk[account.client_id]
+    return found
 
 
 def _signed(kind: str, amount: Decimal) -> Decimal:
@@ -39,23 +55,44 @@ def ledger_post(
 ) -> LedgerEntry:
     """Post one entry. The amount's sign follows its kind: a payment of 50 reduces the balance by 50;
     an adjustment keeps the sign given."""
+    return ledger_save([ledger_rows(account=account, kind=kind, amount=amount, effective_date=effective_date,
+                                    reference=reference, description=description, actor=actor, case=case)])[0]
+
+
+def ledger_rows(
+    *, account: Account, kind: str, amount: Decimal, effective_date: date, reference: str, description: str, actor,
+    case=None,
+) -> tuple[LedgerEntry, TimelineEntry]:
+    """One entry and its timeline entry, checked and unsaved, for `ledger_save` (a set-based run
+    posts many entries in two INSERTs)."""
     if kind not in EntryKind.values:
         raise DomainError(f"Unknown kind of entry: {kind}", field="kind")
     if not reference.strip():
         raise DomainError("Enter a reference", field="reference")
     if not description.strip():
         raise DomainError("Enter a description", field="description")
-    entry = LedgerEntry.objects.create(
+    entry = LedgerEntry(
         account=account, kind=kind, amount=_signed(kind, amount), effective_date=effective_date,
         reference=reference.strip(), description=description.strip(), posted_by=actor,
     )
-    TimelineEntry.objects.create(
-        client=account.client, case=case, kind=TimelineKind.LEDGER, action=f"ledger.{kind}.posted",
+    timeline = TimelineEntry(
+        client_id=account.client_id, case=case, kind=TimelineKind.LEDGER, action=f"ledger.{kind}.posted",
         summary=f"{entry.get_kind_display()} of £{abs(entry.amount):,.2f} posted to {account.number} ({entry.reference})",
-        new_value={"entry": entry.pk, "amount": str(entry.amount), "effective_date": effective_date.isoformat()},
-        actor=actor, occurred_at=entry.posted_at,
+        new_value={"entry": None, "amount": str(entry.amount), "effective_date": effective_date.isoformat()},
+        actor=actor,
     )
-    return entry
+    return entry, timeline
+
+
+def ledger_save(rows: list[tuple[LedgerEntry, TimelineEntry]]) -> list[LedgerEntry]:
+    """Insert entries from `ledger_rows` and their timeline entries: two statements however many."""
+    with transaction.atomic(savepoint=False):
+        entries = LedgerEntry.objects.bulk_create([entry for entry, _ in rows])
+        for entry, timeline in rows:
+            timeline.new_value["entry"] = entry.pk
+            timeline.occurred_at = entry.posted_at
+        TimelineEntry.objects.bulk_create([timeline for _, timeline in rows])
+    return entries
 
 
 @transaction.atomic

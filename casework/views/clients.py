@@ -136,6 +136,7 @@ def representative_end(request, pk: int):
 @role_required(READERS)
 def client_statement(request, pk: int):
     client = _client(pk)
+    services.client_record_view(client=client, user=request.user, path=request.path)
     account = services.account_for_client(client)
     filters = StatementFilterForm(request.GET or None)
     start = end = None
@@ -191,6 +192,7 @@ HISTORY_COLUMNS = [
 def client_history(request, pk: int):
     """Every recorded change to the client and their representatives, field by field."""
     client = _client(pk)
+    services.client_record_view(client=client, user=request.user, path=request.path)
     rows = []
     sources = [("Client", client.history.select_related("history_user").order_by("history_date"))]
     for rep in client.representatives.all():

@@ -80,6 +80,13 @@ class BreathingSpaceRule(models.Model):
                               "with the start day)")
     crisis_extra_days = models.PositiveIntegerField(
         default=30, help_text="A mental health crisis one ends this many days after the crisis treatment ends")
+    standard_repeat_months = models.PositiveIntegerField(
+        default=12, help_text="Only one standard breathing space may start in this many months (BS-08); a second "
+                              "one is recorded with a warning, as grounds to ask the adviser for a review")
+    limitation_extension_days = models.PositiveIntegerField(
+        default=56, help_text="A limitation period that would end during a moratorium, or within this many days "
+                              "after it, ends this many days after the moratorium instead (BS-10, 8 weeks; the "
+                              "regulation's exact formula is unconfirmed)")
 
     class Meta:
         ordering = ["-effective_from"]
@@ -127,6 +134,8 @@ class Moratorium(models.Model):
     review_requested_on = models.DateField(null=True, blank=True)
     review_grounds = models.TextField(blank=True)
     review_outcome = models.CharField(max_length=300, blank=True)
+    eligibility_warning = models.CharField(max_length=300, blank=True,
+                                           help_text="Why the debtor may not have been eligible (BS-08), when recorded")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

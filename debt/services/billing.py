@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -17,7 +17,8 @@ from casework.constants import EntryKind, TimelineKind
 from casework.models import Client, RunItem, TimelineEntry
 from casework.money import MoneyError, format_pounds, parse_money, to_pennies
 from casework.services.system import SYSTEM_USERNAME
-from casework.services import DomainError, account_for_client, ledger_post
+from casework.services import DomainError, ledger_post
+from casework.services.ledger import accounts_for_clients, ledger_rows, ledger_save
 
 from .. import billing
 from ..constants import ChargeSource, LineKind
@@ -280,14 +281,30 @@ def suppressions_for(period: billing.Period, client_ids: list[int]) -> dict[int,
 
 # Invoices --------------------------------------------------------------------------------------
 
+def _lock_sequence(series: str) -> None:
+    """Lock the series' row until the transaction ends (creating it on first use): whoever holds it
+    is the only one numbering in the series, so checks made under it cannot race."""
+    if not InvoiceSequence.objects.select_for_update().filter(series=series).exists():
+        InvoiceSequence.objects.get_or_create(series=series)
+        InvoiceSequence.objects.select_for_update().filter(series=series).exists()
+
+
+def _take_numbers(series: str, count: int) -> list[str]:
+    """The series' next `count` numbers, taken in one UPDATE … RETURNING inside the transaction that
+    writes what they number: gap-free, since a rollback gives the whole block back. The caller holds
+    the row lock (`_lock_sequence`)."""
+    table = InvoiceSequence._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET next_number = next_number + %s WHERE series = %s RETURNING next_number",
+                       [count, series])
+        after = cursor.fetchone()[0]
+    return [f"{series}{number:08d}" for number in range(after - count, after)]
+
+
 def _next_number(series: str) -> str:
     """Take the series' next number under a row lock: gap-free, since a rollback gives it back."""
-    InvoiceSequence.objects.get_or_create(series=series)
-    sequence = InvoiceSequence.objects.select_for_update().get(series=series)
-    number = sequence.next_number
-    sequence.next_number = number + 1
-    sequence.save(update_fields=["next_number"])
-    return f"{series}{number:08d}"
+    _lock_sequence(series)
+    return _take_numbers(series, 1)[0]
 
 
 def _line_rows(invoice: Invoice, lines: list[billing.Line]) -> list[InvoiceLine]:
@@ -296,80 +313,241 @@ def _line_rows(invoice: Invoice, lines: list[billing.Line]) -> list[InvoiceLine]
                         amount=l.amount, explanation=l.explanation) for l in lines]
 
 
-def _post(account, number: str, total: Decimal, on: date, description: str, actor):
-    kind = EntryKind.CHARGE if total > 0 else EntryKind.CREDIT
-    return ledger_post(account=account, kind=kind, amount=abs(total), effective_date=on, reference=number,
-                       description=description, actor=actor)
+@dataclass
+class InvoiceRequest:
+    """One invoice to issue: the client (with `representatives` loaded for the letter), its draft and
+    the run item raising it, if any."""
+    client: Client
+    draft: billing.Draft
+    run_item: RunItem | None = None
+    representatives: list | None = None
+
+
+def invoice_issue(*, client: Client, draft: billing.Draft, issue_date: date, actor, run_item: RunItem | None = None,
+                  representatives=None, template=None) -> Invoice:
+    """Issue one invoice (see `invoices_issue`); refuses a second invoice for the client and period."""
+    issued = invoices_issue([InvoiceRequest(client, draft, run_item, representatives)], issue_date=issue_date,
+                            actor=actor, template=template)[0]
+    if isinstance(issued, DomainError):
+        raise issued
+    return issued
 
 
 @transaction.atomic
-def invoice_issue(*, client: Client, draft: billing.Draft, issue_date: date, actor, run_item: RunItem | None = None,
-                  letter_context: dict | None = None, representatives=None, template=None) -> Invoice:
-    """Number the invoice, post one ledger entry for its total, write it and its lines, and
-    produce the invoice letter. Refuses a second invoice for the client and period."""
-    if draft.total == 0:
-        raise DomainError("Nothing to bill")
-    number = _next_number(INVOICE_SERIES)  # also serialises issuing, so the check below cannot race
-    if Invoice.objects.filter(client=client, corrects__isnull=True, period_start=draft.period.start).exists():
-        raise DomainError(f"{client.reference} is already invoiced for {draft.period}")
-    account = account_for_client(client)
-    terms = cycle_on(draft.period.start).payment_terms_days
-    invoice = Invoice(number=number, client=client, account=account, period_start=draft.period.start,
-                      period_end=draft.period.end, issue_date=issue_date, due_date=issue_date + timedelta(days=terms),
-                      total=draft.total, run_item=run_item, created_by=actor)
-    # The letter first, from the unsaved invoice: an issued invoice row is never updated to link it.
-    invoice.letter = _invoice_letter(invoice, draft, representatives, template)
-    invoice.ledger_entry = _post(account, number, draft.total, issue_date, f"Invoice {number} for {draft.period}", actor)
-    invoice.save(force_insert=True)
-    InvoiceLine.objects.bulk_create(_line_rows(invoice, draft.lines))
-    return invoice
+def invoices_issue(requests: list[InvoiceRequest], *, issue_date: date, actor, template=None) -> list:
+    """Issue many invoices set-based: for each request its Invoice, or the DomainError refusing it
+    (already invoiced for the period), in the requests' order.
 
-
-def _invoice_letter(invoice: Invoice, draft: billing.Draft, representatives, template):
-    from casework.letters.services import letter_produce
+    Under the invoice series' row lock (which serialises issuing, so the check cannot race): one
+    query finds who is already invoiced for the period, one UPDATE … RETURNING numbers only the
+    invoices issued (gap-free), one query finds the accounts (opening missing ones in one INSERT).
+    Each invoice letter is rendered and stored, then the letters, ledger entries (each with its
+    timeline entry), invoices and lines are written in six INSERTs however many invoices there are.
+    """
+    from casework.letters import services as letters
 
     from ..letters import INVOICE_LETTER, invoice_context
 
-    context = invoice_context(invoice.client, invoice.issue_date, invoice=invoice, lines=draft.lines,
-                              representatives=representatives)
-    actor = None if invoice.created_by.username == SYSTEM_USERNAME else invoice.created_by
-    return letter_produce(client=invoice.client, letter_type=INVOICE_LETTER, on=invoice.issue_date,
-                          run_item=invoice.run_item, actor=actor, context=context, representatives=representatives,
-                          template=template)
+    if any(r.draft.total == 0 for r in requests):
+        raise DomainError("Nothing to bill")
+    template = template or letters.current_template(INVOICE_LETTER)
+    _lock_sequence(INVOICE_SERIES)
+    invoiced = set(Invoice.objects.filter(
+        client__in=[r.client for r in requests], corrects__isnull=True,
+        period_start__in={r.draft.period.start for r in requests}).values_list("client_id", "period_start"))
+    issuing = [r for r in requests if (r.client.pk, r.draft.period.start) not in invoiced]
+    numbers = iter(_take_numbers(INVOICE_SERIES, len(issuing)) if issuing else [])
+    accounts = accounts_for_clients([r.client for r in issuing])
+    terms = {start: cycle_on(start).payment_terms_days for start in {r.draft.period.start for r in issuing}}
+    letter_actor = None if actor.username == SYSTEM_USERNAME else actor
+    letter_rows, entry_rows, issued = [], [], {}
+    for request in issuing:
+        client, draft, number = request.client, request.draft, next(numbers)
+        invoice = Invoice(number=number, client=client, account=accounts[client.pk], period_start=draft.period.start,
+                          period_end=draft.period.end, issue_date=issue_date,
+                          due_date=issue_date + timedelta(days=terms[draft.period.start]), total=draft.total,
+                          run_item=request.run_item, created_by=actor)
+        # The letter first, from the unsaved invoice: an issued invoice row is never updated to link it.
+        context = invoice_context(client, issue_date, invoice=invoice, lines=draft.lines,
+                                  representatives=request.representatives)
+        letter_rows.append(letters.letter_prepare(
+            client=client, letter_type=INVOICE_LETTER, on=issue_date, run_item=request.run_item, actor=letter_actor,
+            context=context, representatives=request.representatives, template=template))
+        entry_rows.append(ledger_rows(account=invoice.account, kind=EntryKind.CHARGE if draft.total > 0 else EntryKind.CREDIT,
+                                      amount=abs(draft.total), effective_date=issue_date, reference=number,
+                                      description=f"Invoice {number} for {draft.period}", actor=actor))
+        issued[id(request)] = invoice
+    if issued:
+        invoices = list(issued.values())
+        for invoice, letter, entry in zip(invoices, letters.letters_save(letter_rows), ledger_save(entry_rows)):
+            invoice.letter, invoice.ledger_entry = letter, entry
+        Invoice.objects.bulk_create(invoices)
+        InvoiceLine.objects.bulk_create([line for r in issuing for line in _line_rows(issued[id(r)], r.draft.lines)])
+    return [issued.get(id(r)) or DomainError(f"{r.client.reference} is already invoiced for {r.draft.period}")
+            for r in requests]
+
+
+def _credit_key(line: InvoiceLine) -> tuple:
+    """What a credit note's line keeps of the line it credits. Lines of one invoice alike in all
+    of these are credited as one pool, in line order."""
+    return (line.service_id, line.assessed_charge_id, line.date_from, line.date_to, line.days, line.weekly_rate,
+            line.cap)
+
+
+def credit_remaining_by_line(invoice: Invoice) -> dict[int, Decimal]:
+    """Line id -> what its credit notes have not yet credited of it (a negative line's remainder
+    is negative). A credit note's lines are matched to the invoice's lines by `_credit_key`."""
+    pools: dict[tuple, Decimal] = {}
+    for credit_line in InvoiceLine.objects.filter(invoice__corrects=invoice):
+        key = _credit_key(credit_line)
+        pools[key] = pools.get(key, Decimal("0")) - credit_line.amount
+    remaining = {}
+    for line in invoice.lines.order_by("id"):
+        key = _credit_key(line)
+        pool = pools.get(key, Decimal("0"))
+        if line.amount >= 0:
+            taken = min(max(pool, Decimal("0")), line.amount)
+        else:
+            taken = max(min(pool, Decimal("0")), line.amount)
+        pools[key] = pool - taken
+        remaining[line.pk] = to_pennies(line.amount - taken)
+    return remaining
+
+
+def _credit_lines_checked(invoice: Invoice, lines, remaining: dict[int, Decimal]) -> list[tuple[InvoiceLine, Decimal]]:
+    """The officer's (line, amount) choices for a part credit, each checked against its line."""
+    chosen, seen = [], set()
+    for line, amount in lines:
+        field = f"line_{line.pk}"
+        if line.invoice_id != invoice.pk:
+            raise DomainError(f"That line is not on invoice {invoice.number}", field=field)
+        if line.pk in seen:
+            raise DomainError("A line is listed twice", field=field)
+        amount = to_pennies(amount or 0)
+        if amount == 0:
+            continue
+        if amount < 0:
+            raise DomainError("Enter an amount to credit more than £0.00", field=field)
+        left = remaining.get(line.pk, Decimal("0"))
+        if amount > left:
+            raise DomainError(f"{format_pounds(max(left, Decimal('0')))} of this line is not yet credited: "
+                              "credit no more than that", field=field)
+        seen.add(line.pk)
+        chosen.append((line, amount))
+    if not chosen:
+        raise DomainError("Enter an amount to credit on at least one line", field="lines")
+    return chosen
+
+
+def _credit_line_row(credit: Invoice, line: InvoiceLine, amount: Decimal) -> InvoiceLine:
+    if amount == line.amount:
+        explanation = f"Credit for: {line.explanation}"
+    else:
+        explanation = (f"Credit of {format_pounds(amount)} of the line's {format_pounds(line.amount)} for: "
+                       f"{line.explanation}")
+    return InvoiceLine(invoice=credit, kind=LineKind.CREDIT, assessed_charge_id=line.assessed_charge_id,
+                       service_id=line.service_id, date_from=line.date_from, date_to=line.date_to, days=line.days,
+                       weekly_rate=line.weekly_rate, cap=line.cap, amount=-amount, explanation=explanation[:400])
+
+
+def _credit_write_offs(invoice: Invoice) -> tuple[Decimal, Decimal]:
+    """(posted, posted and waiting for a decision) write-offs of the invoice."""
+    from django.db.models import Sum
+
+    from ..models import WriteOffLine, WriteOffStatus
+
+    rows = dict(WriteOffLine.objects.filter(invoice=invoice, request__status__in=[
+        WriteOffStatus.REQUESTED, WriteOffStatus.APPROVED, WriteOffStatus.POSTED]).values("request__status")
+        .annotate(s=Sum("amount")).values_list("request__status", "s"))
+    posted = to_pennies(rows.get(WriteOffStatus.POSTED) or 0)
+    return posted, to_pennies(sum((to_pennies(v or 0) for v in rows.values()), Decimal("0")))
+
+
+def _credit_take_back_payments(invoice: Invoice, allowed: Decimal, credit: Invoice, actor) -> Decimal:
+    """Payments allocated to the invoice beyond `allowed` (its net amount less its write-offs) are
+    taken back, latest payment first, with a negative allocation each (as a reversal does): the
+    money stays on the payment as unallocated credit for an officer to reallocate or refund."""
+    from django.db.models import Sum
+
+    from ..models import Payment, PaymentAllocation
+
+    nets = {pk: to_pennies(net) for pk, net in PaymentAllocation.objects.filter(invoice=invoice).order_by()
+            .values("payment_id").annotate(net=Sum("amount")).values_list("payment_id", "net")}
+    nets = {pk: net for pk, net in nets.items() if net > 0}
+    excess = to_pennies(sum(nets.values(), Decimal("0")) - allowed)
+    freed = Decimal("0")
+    if excess <= 0:
+        return freed
+    for payment in Payment.objects.select_for_update().filter(pk__in=list(nets)).order_by("-received_on", "-id"):
+        share = min(excess - freed, nets[payment.pk])
+        if share <= 0:
+            break
+        PaymentAllocation.objects.create(
+            payment=payment, invoice=invoice, amount=-share, created_by=actor,
+            reason=f"Credit note {credit.number} reduced invoice {invoice.number}: left as unallocated credit"[:300])
+        freed += share
+        _timeline(invoice.client, "debt.payment.unallocated",
+                  f"{format_pounds(share)} of payment {payment.reference} taken off invoice {invoice.number} after "
+                  f"credit note {credit.number}: left as unallocated credit", actor,
+                  new={"payment": payment.pk, "invoice": invoice.pk, "credit_note": credit.pk, "amount": str(share)})
+    return freed
 
 
 @transaction.atomic
 def credit_note_raise(*, invoice: Invoice, reason: str, actor, lines=None) -> Invoice:
-    """Reverse a whole invoice with a credit note (negative lines) and a ledger credit. An invoice
-    is credited once; `lines` (part credits) is not supported yet."""
-    if lines is not None:
-        raise DomainError("Crediting part of an invoice is not supported yet: credit the whole invoice")
+    """Credit an invoice with a credit note (negative lines) and one ledger credit; the invoice
+    itself is never edited. `lines` ([(invoice line, amount)]) credits part of it: each amount
+    more than £0 and no more than what remains uncredited on its line. Without `lines`, whatever
+    remains is credited. Part credits may follow one another until nothing remains: the invoice is
+    then credited in full. A credit that would leave the invoice owing less than its write-offs
+    (posted or waiting for a decision) is refused; payments allocated beyond the invoice's new net
+    amount are taken back and left on the payment as unallocated credit."""
     if not reason.strip():
         raise DomainError("Give a reason for the credit note", field="reason")
     original = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if original.is_credit_note:
         raise DomainError("A credit note cannot itself be credited")
-    if original.credit_notes.exists():
-        raise DomainError(f"Invoice {original.number} has already been credited in full")
     if original.total <= 0:
         raise DomainError(f"Invoice {original.number} has nothing to credit")
+    credited = -to_pennies(sum(original.credit_notes.values_list("total", flat=True), Decimal("0")))
+    uncredited = to_pennies(original.total - credited)
+    if uncredited <= 0:
+        raise DomainError(f"Invoice {original.number} has already been credited in full")
+    remaining = credit_remaining_by_line(original)
+    originals = list(original.lines.order_by("id"))
+    if lines is None:
+        chosen = [(line, remaining[line.pk]) for line in originals if remaining[line.pk] != 0]
+    else:
+        chosen = _credit_lines_checked(original, lines, remaining)
+    amount = to_pennies(sum((share for _, share in chosen), Decimal("0")))
+    if amount <= 0:
+        raise DomainError(f"Invoice {original.number} has nothing left to credit")
+    if amount > uncredited:
+        raise DomainError(f"{format_pounds(uncredited)} of invoice {original.number} is not yet credited: "
+                          "credit no more than that", field="lines")
+    posted, written_or_waiting = _credit_write_offs(original)
+    if uncredited - amount < written_or_waiting:
+        raise DomainError(f"{format_pounds(written_or_waiting)} of invoice {original.number} is written off or "
+                          f"waiting for a write-off decision: credit no more than "
+                          f"{format_pounds(max(uncredited - written_or_waiting, Decimal('0')))}")
     number = _next_number(CREDIT_SERIES)
     today = timezone.localdate()
-    entry = ledger_post(account=original.account, kind=EntryKind.CREDIT, amount=original.total, effective_date=today,
+    entry = ledger_post(account=original.account, kind=EntryKind.CREDIT, amount=amount, effective_date=today,
                         reference=number, description=f"Credit note {number} for invoice {original.number}",
                         actor=actor)
     credit = Invoice.objects.create(
         number=number, client=original.client, account=original.account, period_start=original.period_start,
-        period_end=original.period_end, issue_date=today, due_date=today, total=-original.total,
+        period_end=original.period_end, issue_date=today, due_date=today, total=-amount,
         corrects=original, reason=reason.strip()[:300], ledger_entry=entry, created_by=actor)
-    InvoiceLine.objects.bulk_create([
-        InvoiceLine(invoice=credit, kind=LineKind.CREDIT, assessed_charge_id=l.assessed_charge_id, service_id=l.service_id,
-                    date_from=l.date_from, date_to=l.date_to, days=l.days, weekly_rate=l.weekly_rate, cap=l.cap,
-                    amount=-l.amount, explanation=f"Credit for: {l.explanation}"[:400])
-        for l in original.lines.all()])
+    InvoiceLine.objects.bulk_create([_credit_line_row(credit, line, share) for line, share in chosen])
+    left = uncredited - amount
+    state = ("credited in full" if left == 0
+             else f"{format_pounds(left)} of {format_pounds(original.total)} not credited")
     _timeline(original.client, "debt.credit_note.raised",
-              f"Credit note {number} of {format_pounds(original.total)} for invoice {original.number}", actor,
-              new={"invoice": original.pk, "credit_note": credit.pk}, reason=reason.strip())
+              f"Credit note {number} of {format_pounds(amount)} for invoice {original.number} ({state})", actor,
+              new={"invoice": original.pk, "credit_note": credit.pk, "amount": str(amount), "uncredited": str(left)},
+              reason=reason.strip())
+    credit.freed = _credit_take_back_payments(original, left - posted, credit, actor)
     return credit
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import DecimalField, F, Min, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -191,16 +191,229 @@ def recovery_escalate(*, client: Client, reason: str, actor, thresholds: Recover
     return case_transition(case=case, to_status=CaseStatus.ESCALATED, actor=actor, reason=reason)
 
 
-# One debtor's step ------------------------------------------------------------------------------
+# The ladder's writes ----------------------------------------------------------------------------
+#
+# The run decides with debt.recovery.debtor_step (pure) and records with `recovery_apply`, for one
+# debtor or a whole group alike: one locking read of the group's DebtRecovery rows (created in bulk
+# where missing), the decisions made again from the locked rows, then one INSERT each for the
+# events, timeline entries, letters and suppression log, and one UPDATE of the ladder rows.
+
+def _lock_recoveries(client_ids, *, create=None) -> dict[int, DebtRecovery]:
+    """The ladder rows of these clients in one locking read, first creating (in one INSERT) the
+    missing rows of `create` (default: all of them)."""
+    ids = sorted(set(client_ids))
+    missing = sorted(set(ids if create is None else create))
+    if missing:
+        DebtRecovery.objects.bulk_create([DebtRecovery(client_id=pk) for pk in missing], ignore_conflicts=True)
+    return {r.client_id: r for r in DebtRecovery.objects.select_for_update(of=("self",)).select_related("stage")
+            .filter(client_id__in=ids).order_by("client_id")} if ids else {}
+
 
 def _locked_recovery(client: Client) -> DebtRecovery:
-    DebtRecovery.objects.get_or_create(client=client)
-    return DebtRecovery.objects.select_for_update(of=("self",)).select_related("stage").get(client=client)
+    return _lock_recoveries([client.pk])[client.pk]
 
 
 def _event(recovery: DebtRecovery, *, kind: str, on: date, actor, reason: str, **extra) -> RecoveryEvent:
-    return RecoveryEvent.objects.create(recovery=recovery, client_id=recovery.client_id, kind=kind, business_date=on,
-                                        actor=actor, reason=reason[:300], **extra)
+    """An unsaved event row."""
+    return RecoveryEvent(recovery=recovery, client_id=recovery.client_id, kind=kind, business_date=on, actor=actor,
+                         reason=reason[:300], **extra)
+
+
+def _may_advance(recovery: DebtRecovery, expected_from_id: int | None, on: date) -> bool:
+    """Compare-and-set: only from the stage the decision was made on, and once a day."""
+    return recovery.stage_id == expected_from_id and recovery.stage_entered_on != on
+
+
+def _advance(recovery: DebtRecovery, stage: RecoveryStage, *, invoices: int, balance: Decimal, anchor: date,
+             letter, on: date, actor, run_item) -> tuple[RecoveryEvent, TimelineEntry]:
+    """Move the row (in memory) to `stage`; returns its event and timeline entry, unsaved."""
+    old = recovery.stage
+    recovery.stage, recovery.stage_entered_on, recovery.anchor_date = stage, on, anchor
+    if letter is not None:
+        recovery.last_letter = letter
+    event = _event(recovery, kind=RecoveryEventKind.ADVANCED, on=on, actor=actor, from_stage=old, to_stage=stage,
+                   anchor_date=anchor, balance=balance, letter=letter, run_item=run_item,
+                   reason=f"{stage.name}: {invoices} overdue invoice(s), £{balance:,.2f}")
+    timeline = TimelineEntry(client_id=recovery.client_id, kind=TimelineKind.SYSTEM, action="debt.recovery.advanced",
+                             actor=actor, occurred_at=timezone.now(),
+                             summary=f"Debt recovery: {stage.name}" + (f", letter {letter.reference}" if letter else ""),
+                             old_value={"stage": old.code if old else None},
+                             new_value={"stage": stage.code, "balance": str(balance)})
+    return event, timeline
+
+
+def _reanchor(recovery: DebtRecovery, anchor: date, *, on: date, actor, run_item) -> RecoveryEvent | None:
+    """Anchor the row (in memory) on the oldest chased invoice; the event, unsaved, if it moved."""
+    old = recovery.anchor_date
+    recovery.anchor_date = anchor
+    if old is None or old == anchor:
+        return None
+    return _event(recovery, kind=RecoveryEventKind.REANCHORED, on=on, actor=actor, run_item=run_item,
+                  anchor_date=anchor, from_stage=recovery.stage, to_stage=recovery.stage,
+                  reason=f"Oldest unpaid invoice now due {anchor:%d %B %Y} (was {old:%d %B %Y})")
+
+
+def _clear(recovery: DebtRecovery, *, on: date, actor, run_item) -> RecoveryEvent | None:
+    if recovery.stage_id is None and recovery.escalated_on is None:
+        return None
+    event = _event(recovery, kind=RecoveryEventKind.CLEARED, on=on, actor=actor, run_item=run_item,
+                   from_stage=recovery.stage, anchor_date=recovery.anchor_date, reason="No overdue balance")
+    recovery.stage = recovery.stage_entered_on = recovery.anchor_date = recovery.escalated_on = None
+    return event
+
+
+_LADDER_FIELDS = ["stage", "stage_entered_on", "anchor_date", "last_letter", "escalated_on", "updated_at"]
+
+
+def _save_recoveries(rows: list[DebtRecovery]) -> None:
+    """Write the changed ladder rows in one statement on PostgreSQL (bulk_update elsewhere)."""
+    if not rows:
+        return
+    now = timezone.now()
+    for row in rows:
+        row.updated_at = now
+    if connection.vendor != "postgresql":
+        DebtRecovery.objects.bulk_update(rows, _LADDER_FIELDS)
+        return
+    values = ", ".join(["(%s, %s::integer, %s::date, %s::date, %s::integer, %s::date, %s::timestamptz)"] * len(rows))
+    params = [v for r in rows for v in (r.pk, r.stage_id, r.stage_entered_on, r.anchor_date, r.last_letter_id,
+                                        r.escalated_on, r.updated_at)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {DebtRecovery._meta.db_table} AS t SET stage_id = v.stage_id, stage_entered_on = v.entered, "
+            f"anchor_date = v.anchor, last_letter_id = v.letter_id, escalated_on = v.escalated, updated_at = v.updated "
+            f"FROM (VALUES {values}) AS v(id, stage_id, entered, anchor, letter_id, escalated, updated) WHERE t.id = v.id",
+            params)
+
+
+@dataclass
+class Debtor:
+    """One debtor for `recovery_apply`: the client, what the run loaded about them, its run item."""
+
+    client: Client
+    facts: ladder_rules.Facts
+    run_item: RunItem | None = None
+
+
+@dataclass
+class Ladder:
+    """The ladder and figures in force for a run's business date."""
+
+    stages: dict[int, RecoveryStage]
+    specs: list[ladder_rules.StageSpec]
+    thresholds: ladder_rules.Thresholds
+    threshold_row: RecoveryThreshold | None = None
+
+    @classmethod
+    def on(cls, on: date) -> "Ladder":
+        stages = active_stages(on)
+        row = thresholds_on(on)
+        return cls({s.pk: s for s in stages}, stage_specs(stages), threshold_values(row), row)
+
+
+@dataclass(frozen=True)
+class LetterRequest:
+    client: Client
+    stage: RecoveryStage
+    invoices: tuple
+    run_item: RunItem | None
+
+
+def _already_reached(moves) -> set[tuple[int, int, date]]:
+    """(client, stage, anchor) of the moves that an earlier event already made: the unique ADVANCED
+    event per stage and anchor, checked in one query so a group never trips over it."""
+    if not moves:
+        return set()
+    found = RecoveryEvent.objects.filter(kind=RecoveryEventKind.ADVANCED, client_id__in=[c for c, _, _ in moves],
+                                         to_stage_id__in={s for _, s, _ in moves})
+    return set(found.values_list("client_id", "to_stage_id", "anchor_date")) & set(moves)
+
+
+def recovery_apply(debtors: list[Debtor], *, ladder: Ladder, positions: dict[int, DebtRecovery | None], on: date,
+                   actor, letters=None) -> dict[int, str | ladder_rules.Step]:
+    """Decide and record the day's step for each debtor; returns {client pk: what was done, or the
+    held/below Step (a skip)}. `positions`: the ladder rows as loaded (unlocked) to find which need
+    locking; `letters(requests)` produces the stages' letters and returns {client pk: Letter}.
+    Runs in the caller's transaction (a run's group); every write is set-based."""
+    steps = {d.client.pk: ladder_rules.debtor_step(facts=d.facts, position=ladder_rules.Position.of(positions.get(
+        d.client.pk)), ladder=ladder.specs, thresholds=ladder.thresholds, on=on) for d in debtors}
+    needed = [pk for pk, step in steps.items()
+              if step.kind == ladder_rules.LADDER or (step.kind == ladder_rules.CLEAR and positions.get(pk))]
+    locked = _lock_recoveries(needed, create=[pk for pk in needed if steps[pk].kind == ladder_rules.LADDER])
+    result: dict[int, str | ladder_rules.Step] = {}
+    events: list[RecoveryEvent] = []
+    changed: dict[int, DebtRecovery] = {}
+    moves: list[tuple[Debtor, DebtRecovery, ladder_rules.Step]] = []
+    for debtor in debtors:
+        pk, item = debtor.client.pk, debtor.run_item
+        step, row = steps[pk], locked.get(pk)
+        if step.kind == ladder_rules.CLEAR:
+            event = _clear(row, on=on, actor=actor, run_item=item) if row else None
+            if event:
+                events.append(event)
+                changed[pk] = row
+            result[pk] = "Nothing overdue: left the recovery ladder" if event else "Nothing overdue"
+            continue
+        if step.kind != ladder_rules.LADDER:
+            result[pk] = step
+            continue
+        # Decide again from the locked row: another process may have moved the debtor since loading.
+        step = ladder_rules.debtor_step(facts=debtor.facts, position=ladder_rules.Position.of(row),
+                                        ladder=ladder.specs, thresholds=ladder.thresholds, on=on)
+        steps[pk] = step
+        before = row.anchor_date
+        event = _reanchor(row, step.anchor, on=on, actor=actor, run_item=item)
+        if event:
+            events.append(event)
+        if row.anchor_date != before:
+            changed[pk] = row
+        moves.append((debtor, row, step))
+    # Advances: compare-and-set on the locked rows, never a stage twice for one anchor, then letters.
+    advancing = [(d, r, s) for d, r, s in moves if s.decision.advance_to is not None]
+    reached = _already_reached([(d.client.pk, s.decision.advance_to.id, s.anchor) for d, r, s in advancing])
+    ready = []
+    for debtor, row, step in advancing:
+        stage = ladder.stages[step.decision.advance_to.id]
+        if not _may_advance(row, row.stage_id, on):
+            result[debtor.client.pk] = ladder_rules.Step(ladder_rules.HELD, "Already moved on today")
+        elif (debtor.client.pk, stage.pk, step.anchor) in reached:
+            result[debtor.client.pk] = ladder_rules.Step(
+                ladder_rules.HELD, f"{debtor.client.reference} already reached {stage.name} for this debt")
+        else:
+            ready.append((debtor, row, step, stage))
+    requests = [LetterRequest(d.client, stage, s.chased, d.run_item) for d, r, s, stage in ready if stage.letter_type]
+    produced = letters(requests) if (letters and requests) else {}
+    timeline: list[TimelineEntry] = []
+    suppressed: list[tuple[Client, int | None, str]] = []
+    for debtor, row, step, stage in ready:
+        pk = debtor.client.pk
+        letter = produced.get(pk)
+        event, entry = _advance(row, stage, invoices=len(step.chased), balance=step.balance, anchor=step.anchor,
+                                letter=letter, on=on, actor=actor, run_item=debtor.run_item)
+        events.append(event)
+        timeline.append(entry)
+        changed[pk] = row
+        suppressed += [(debtor.client, moratorium, detail) for moratorium, detail in step.suppressed]
+        result[pk] = f"{stage.name}" + (f": letter {letter.reference}" if letter else "")
+    RecoveryEvent.objects.bulk_create(events)
+    TimelineEntry.objects.bulk_create(timeline)
+    _save_recoveries(list(changed.values()))
+    if suppressed:
+        from .relief import suppressions_record
+
+        suppressions_record(suppressed, on=on, action="debt.recovery.letter")
+    # Escalations are few: each through the one escalation rule, after the rows above are written.
+    for debtor, row, step in moves:
+        pk = debtor.client.pk
+        done = [result[pk]] if isinstance(result.get(pk), str) else []
+        if step.decision.escalate_reason and not isinstance(result.get(pk), ladder_rules.Step):
+            case = recovery_escalate_for(client=debtor.client, reason=step.decision.escalate_reason, on=on,
+                                         actor=actor, run_item=debtor.run_item, thresholds=ladder.threshold_row)
+            if case is not None:
+                done.append(f"{case.reference} escalated: {step.decision.escalate_reason}")
+        if not isinstance(result.get(pk), ladder_rules.Step):
+            result[pk] = "; ".join(done) if done else f"No stage due: {step.decision.reason}"
+    return result
 
 
 @transaction.atomic
@@ -214,65 +427,32 @@ def recovery_escalate_for(*, client: Client, reason: str, on: date, actor, run_i
     recovery.escalated_on = on
     recovery.save(update_fields=["escalated_on", "updated_at"])
     _event(recovery, kind=RecoveryEventKind.ESCALATED, on=on, actor=actor, reason=reason, case=case, run_item=run_item,
-           anchor_date=recovery.anchor_date, from_stage=recovery.stage, to_stage=recovery.stage)
+           anchor_date=recovery.anchor_date, from_stage=recovery.stage, to_stage=recovery.stage).save()
     return case
-
-
-@transaction.atomic
-def recovery_reanchor(*, client: Client, anchor: date, on: date, actor, run_item: RunItem | None = None) -> DebtRecovery:
-    recovery = _locked_recovery(client)
-    if recovery.anchor_date != anchor:
-        old = recovery.anchor_date
-        recovery.anchor_date = anchor
-        recovery.save(update_fields=["anchor_date", "updated_at"])
-        if old is not None:
-            _event(recovery, kind=RecoveryEventKind.REANCHORED, on=on, actor=actor, run_item=run_item,
-                   anchor_date=anchor, from_stage=recovery.stage, to_stage=recovery.stage,
-                   reason=f"Oldest unpaid invoice now due {anchor:%d %B %Y} (was {old:%d %B %Y})")
-    return recovery
 
 
 @transaction.atomic
 def recovery_advance(*, client: Client, stage: RecoveryStage, expected_from_id: int | None, debt: DebtSummary,
                      on: date, actor, run_item: RunItem | None = None, letter_sender=None) -> RecoveryEvent | None:
-    """Move the debtor up to `stage` and send its letter, once.
+    """Move one debtor up to `stage` and send its letter, once (an officer's or another caller's
+    single step; the run uses `recovery_apply`, which shares these rules).
 
     Compare-and-set: the row is re-read under lock and nothing happens unless the debtor is still
-    at `expected_from_id` and has not moved today (another process or a retried item got there
-    first). The unique (client, stage, anchor) event is the last guard."""
+    at `expected_from_id` and has not moved today. The unique (client, stage, anchor) event is the
+    last guard."""
     recovery = _locked_recovery(client)
-    if recovery.stage_id != expected_from_id or recovery.stage_entered_on == on:
+    if not _may_advance(recovery, expected_from_id, on):
         return None
+    if _already_reached([(client.pk, stage.pk, debt.anchor)]):
+        raise DomainError(f"{client.reference} already reached {stage.name} for this debt")
     letter = letter_sender(stage) if (letter_sender and stage.letter_type) else None
-    old = recovery.stage
-    recovery.stage, recovery.stage_entered_on, recovery.anchor_date = stage, on, debt.anchor
-    if letter is not None:
-        recovery.last_letter = letter
-    recovery.save(update_fields=["stage", "stage_entered_on", "anchor_date", "last_letter", "updated_at"])
-    try:
-        with transaction.atomic():
-            event = _event(recovery, kind=RecoveryEventKind.ADVANCED, on=on, actor=actor, from_stage=old, to_stage=stage,
-                           anchor_date=debt.anchor, balance=debt.balance, letter=letter, run_item=run_item,
-                           reason=f"{stage.name}: {len(debt.invoices)} overdue invoice(s), £{debt.balance:,.2f}")
-    except IntegrityError:
-        raise DomainError(f"{client.reference} already reached {stage.name} for this debt") from None
-    _timeline(client, kind=TimelineKind.SYSTEM, action="debt.recovery.advanced", actor=actor,
-              summary=f"Debt recovery: {stage.name}" + (f", letter {letter.reference}" if letter else ""),
-              old={"stage": old.code if old else None}, new={"stage": stage.code, "balance": str(debt.balance)})
+    event, timeline = _advance(recovery, stage, invoices=len(debt.invoices), balance=debt.balance, anchor=debt.anchor,
+                               letter=letter, on=on, actor=actor, run_item=run_item)
+    recovery.save(update_fields=_LADDER_FIELDS)
+    event.save()
+    timeline.save()
     return event
 
-
-@transaction.atomic
-def recovery_clear(*, client: Client, on: date, actor, run_item: RunItem | None = None) -> bool:
-    """Nothing overdue any more: the debtor leaves the ladder (a later debt starts at the bottom)."""
-    recovery = _locked_recovery(client)
-    if recovery.stage_id is None and recovery.escalated_on is None:
-        return False
-    _event(recovery, kind=RecoveryEventKind.CLEARED, on=on, actor=actor, run_item=run_item, from_stage=recovery.stage,
-           anchor_date=recovery.anchor_date, reason="No overdue balance")
-    recovery.stage = recovery.stage_entered_on = recovery.anchor_date = recovery.escalated_on = None
-    recovery.save(update_fields=["stage", "stage_entered_on", "anchor_date", "escalated_on", "updated_at"])
-    return True
 
 
 # Hold sources (registered with debt.holds in debt/recovery_apps.py) ------------------------------

@@ -2,11 +2,12 @@
 
 Each write is one function, keyword-only with `actor`, in a transaction, with its timeline entry.
 """
+from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from casework.constants import CaseStatus, CaseType, TimelineKind
@@ -74,19 +75,25 @@ def moratorium_record(*, client: Client, kind: str, register_entry_date: date, a
     if invoices and any(i.client_id != client.pk for i in invoices):
         raise DomainError("Every invoice covered must be this client's", field="invoices")
     start = register_entry_date + timedelta(days=1)
-    dates = rules.moratorium_dates(kind=kind, register_entry=register_entry_date, rule=breathing_space_rule(start),
+    rule = breathing_space_rule(start)
+    dates = rules.moratorium_dates(kind=kind, register_entry=register_entry_date, rule=rule,
                                    treatment_ended_on=treatment_ended_on)
+    warning = rules.repeat_warning(
+        kind=kind, start=dates.start, months=rule.standard_repeat_months,
+        earlier_standard_starts=Moratorium.objects.filter(client=client, kind=MoratoriumKind.STANDARD)
+        .values_list("start_date", flat=True))
     moratorium = Moratorium.objects.create(
         client=client, kind=kind, register_entry_date=register_entry_date, start_date=dates.start,
         expected_end=dates.expected_end, treatment_ended_on=treatment_ended_on, review_due_on=dates.review_due,
         adviser_name=adviser_name.strip(), adviser_organisation=adviser_organisation.strip(),
         adviser_contact=adviser_contact.strip(), insolvency_reference=reference, covers_all_debts=not invoices,
-        created_by=actor)
+        eligibility_warning=warning, created_by=actor)
     if invoices:
         moratorium.invoices.set(invoices)
     _timeline(client, "debt.breathing_space.recorded",
               f"{moratorium.get_kind_display()} {reference} recorded: from {dates.start:%d %B %Y}", actor,
-              new={"moratorium": moratorium.pk, "start": str(dates.start), "expected_end": str(dates.expected_end)})
+              new={"moratorium": moratorium.pk, "start": str(dates.start), "expected_end": str(dates.expected_end),
+                   "covers": "all" if not invoices else [i.number for i in invoices]}, reason=warning)
     return moratorium
 
 
@@ -157,10 +164,41 @@ def active_moratorium(client_id: int, on: date) -> Moratorium | None:
 
 def covered_invoice_ids(moratorium: Moratorium) -> set[int]:
     """The invoices a moratorium covers: those chosen, or every invoice issued by its start."""
-    if not moratorium.covers_all_debts:
-        return set(moratorium.invoices.values_list("pk", flat=True))
-    return set(Invoice.objects.filter(client_id=moratorium.client_id, issue_date__lte=moratorium.start_date,
-                                      total__gt=0).values_list("pk", flat=True))
+    return set(covered_invoice_ids_for([moratorium])[moratorium.pk])
+
+
+def covered_invoice_ids_for(moratoria: list[Moratorium]) -> dict[int, frozenset[int]]:
+    """{moratorium pk: the invoices it covers} for many moratoria, in two queries at most: those
+    chosen in the notice, or (covering all debts) every invoice issued by its start (BS-06)."""
+    covered: dict[int, set[int]] = {m.pk: set() for m in moratoria}
+    chosen = [m.pk for m in moratoria if not m.covers_all_debts]
+    if chosen:
+        for moratorium_id, invoice_id in (Moratorium.invoices.through.objects.filter(moratorium_id__in=chosen)
+                                          .values_list("moratorium_id", "invoice_id")):
+            covered[moratorium_id].add(invoice_id)
+    everything: dict[int, list[Moratorium]] = defaultdict(list)
+    for m in moratoria:
+        if m.covers_all_debts:
+            everything[m.client_id].append(m)
+    if everything:
+        for pk, client_id, issued in (Invoice.objects.filter(client_id__in=list(everything), total__gt=0)
+                                      .values_list("pk", "client_id", "issue_date")):
+            for m in everything[client_id]:
+                if issued <= m.start_date:
+                    covered[m.pk].add(pk)
+    return {pk: frozenset(ids) for pk, ids in covered.items()}
+
+
+def breathing_spaces_for(client_ids, on: date) -> dict[int, list[rules.Protection]]:
+    """Each client's moratoria started by `on`, with the days they protect so far and the invoices
+    they cover: what the recovery ladder moves its dates on by."""
+    moratoria = list(Moratorium.objects.filter(client_id__in=list(client_ids), start_date__lte=on))
+    covered = covered_invoice_ids_for(moratoria)
+    result: dict[int, list[rules.Protection]] = defaultdict(list)
+    for m in moratoria:
+        result[m.client_id].append(rules.Protection(start=m.start_date, last=min(m.last_day or on, on),
+                                                    invoice_ids=covered[m.pk]))
+    return dict(result)
 
 
 def suppression_record(*, client: Client, action: str, detail: str, on: date | None = None,
@@ -172,6 +210,25 @@ def suppression_record(*, client: Client, action: str, detail: str, on: date | N
                                            detail=detail[:400], occurred_on=on)
 
 
+def suppressions_record(rows: list[tuple[Client, int | None, str]], *, on: date, action: str) -> int:
+    """Log many things not done because of a Breathing Space, each (client, moratorium pk, detail),
+    in one INSERT; a detail already logged for that client and moratorium is not logged again (a
+    nightly run finds the same stage held every night). Returns how many were new."""
+    if not rows:
+        return 0
+    seen = set(SuppressedAction.objects.filter(client_id__in={c.pk for c, _, _ in rows}, action=action)
+               .values_list("client_id", "moratorium_id", "detail"))
+    new = []
+    for client, moratorium_id, detail in rows:
+        key = (client.pk, moratorium_id, detail[:400])
+        if key not in seen:
+            seen.add(key)
+            new.append(SuppressedAction(client=client, moratorium_id=moratorium_id, action=action, detail=key[2],
+                                        occurred_on=on))
+    SuppressedAction.objects.bulk_create(new)
+    return len(new)
+
+
 def moratorium_days(moratorium: Moratorium) -> int:
     """The moratorium's length in days, start and last day included; 0 while it has no last day."""
     last = moratorium.last_day
@@ -181,9 +238,7 @@ def moratorium_days(moratorium: Moratorium) -> int:
 def recovery_pause_days(client_id: int, from_date: date, to_date: date) -> int:
     """Days from `from_date` to `to_date` (inclusive) when the client was in a Breathing Space:
     how far the recovery ladder moves its dates on. An open-ended one counts up to `to_date`."""
-    periods = [(m.start_date, m.last_day or to_date)
-               for m in Moratorium.objects.filter(client_id=client_id, start_date__lte=to_date)
-               .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=from_date))]
+    periods = [(p.start, p.last) for p in breathing_spaces_for([client_id], to_date).get(client_id, [])]
     return rules.days_covered(periods, from_date, to_date)
 
 

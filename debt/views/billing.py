@@ -12,11 +12,13 @@ from django.views.decorators.http import require_POST
 
 from casework.exports import Column, export_response, requested_format
 from casework.models import Client
+from casework.money import format_pounds
 from casework.roles import READERS, Role, has_any_role
 from casework.services import DomainError
 from casework.views.access import role_required
 from casework.views.forms import handle
 
+from .. import selectors
 from ..forms import ChargeForm, ChargeImportForm, CreditNoteForm, InvoiceFilterForm, SuppressForm
 from ..models import AssessedCharge, Invoice
 from ..services import billing as services
@@ -108,30 +110,65 @@ def invoice_list(request):
     return render(request, "debt/billing/invoice_list.html", {"filters": filters, "page_obj": page})
 
 
+def _credit_position(invoice: Invoice) -> dict:
+    """What the invoice's credit notes took off it and what remains, with its payments and
+    write-offs: the figures the invoice page and the credit note page show."""
+    credited = selectors.invoice_credited(invoice)
+    paid, written_off = selectors.invoice_paid(invoice), selectors.invoice_written_off(invoice)
+    uncredited = invoice.total - credited
+    return {"credited": credited, "uncredited": uncredited, "paid": paid, "written_off": written_off,
+            "outstanding": uncredited - paid - written_off}
+
+
 @role_required(READERS)
 def invoice_detail(request, pk: int):
     invoice = get_object_or_404(Invoice.objects.select_related("client", "account", "corrects", "letter"), pk=pk)
+    lines = list(invoice.lines.select_related("service", "assessed_charge"))
+    position = _credit_position(invoice) if not invoice.is_credit_note else {}
+    if position:
+        remaining = services.credit_remaining_by_line(invoice)
+        for line in lines:
+            line.not_credited = remaining.get(line.pk, line.amount)
+            line.credited = line.amount - line.not_credited
     return render(request, "debt/billing/invoice_detail.html", {
-        "invoice": invoice,
-        "lines": invoice.lines.select_related("service", "assessed_charge"),
-        "credit_notes": invoice.credit_notes.all(),
+        "invoice": invoice, "lines": lines, "position": position,
+        "credit_notes": invoice.credit_notes.order_by("issue_date", "number"),
         "can_credit": (has_any_role(request.user, CREDITORS) and not invoice.is_credit_note
-                       and invoice.total > 0 and not invoice.credit_notes.exists()),
+                       and invoice.total > 0 and position.get("uncredited", 0) > 0),
     })
 
 
 @role_required(CREDITORS)
 def credit_note_create(request, pk: int):
-    invoice = get_object_or_404(Invoice, pk=pk)
-    form = CreditNoteForm(request.POST or None)
-    credit = handle(request, form, lambda d: services.credit_note_raise(invoice=invoice, reason=d["reason"],
-                                                                          actor=request.user))
+    invoice = get_object_or_404(Invoice.objects.select_related("client"), pk=pk)
+    back = reverse("debt:invoice_detail", args=[invoice.pk])
+    if invoice.is_credit_note or invoice.total <= 0:
+        messages.error(request, f"{invoice.number} is a credit note: it cannot be credited")
+        return redirect(back)
+    position = _credit_position(invoice)
+    if position["uncredited"] <= 0:
+        messages.error(request, f"Invoice {invoice.number} has already been credited in full")
+        return redirect(back)
+    lines = list(invoice.lines.order_by("id"))
+    form = CreditNoteForm(request.POST or None, lines=lines, remaining=services.credit_remaining_by_line(invoice),
+                          uncredited=position["uncredited"])
+    credit = handle(request, form, lambda d: services.credit_note_raise(
+        invoice=invoice, reason=d["reason"], actor=request.user, lines=form.credit_lines()))
     if credit:
-        messages.success(request, f"Credit note {credit.number} raised for invoice {invoice.number}")
+        text = f"Credit note {credit.number} of {format_pounds(-credit.total)} raised for invoice {invoice.number}"
+        if credit.freed > 0:
+            text += (f". {format_pounds(credit.freed)} of payments no longer needed by the invoice is now unallocated "
+                     "credit: move it to another invoice from the payment's page, or refund it")
+        messages.success(request, text)
         return redirect("debt:invoice_detail", pk=credit.pk)
     return render(request, "casework/form_page.html", {
-        "form": form, "title": f"Raise a credit note for invoice {invoice.number} (£{invoice.total:,.2f})",
-        "back_url": reverse("debt:invoice_detail", args=[invoice.pk])})
+        "form": form, "title": f"Raise a credit note for invoice {invoice.number}", "back_url": back,
+        "caption": f"{invoice.client.full_name} · {invoice.client.reference}",
+        "summary": [("Invoice total", format_pounds(invoice.total)),
+                    ("Already credited", format_pounds(position["credited"])),
+                    ("Not yet credited", format_pounds(position["uncredited"])),
+                    ("Paid", format_pounds(position["paid"])),
+                    ("Written off", format_pounds(position["written_off"]))]})
 
 
 # Billing preview -------------------------------------------------------------------------------

@@ -3,7 +3,9 @@ from datetime import date
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Count, DecimalField, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
@@ -17,24 +19,31 @@ from casework.views.forms import handle
 
 from .. import selectors
 from ..constants import PaymentMethod, SuspenseStatus
-from ..models import Payment, SuspensePayment
+from ..models import Invoice, Payment, PaymentImport, SuspensePayment
 from ..payment_forms import (
     PaymentForm,
     PaymentImportForm,
+    ReallocateForm,
     ReasonForm,
     RefundForm,
     SuspenseMatchForm,
     SuspenseReturnForm,
     default_received_on,
 )
-from ..payment_import import ImportRejected
+from ..payment_forms import IMPORT_SOURCES
+from ..payment_import import ImportRejected, file_sha256
 from ..services import payments as services
 
 #: Who may record payments, import payment files and work the suspense queue.
 PAYMENT_RECORDERS = frozenset({Role.INCOME_OFFICER, Role.TEAM_LEADER})
 #: Who may reverse a payment or refund a credit.
 PAYMENT_REVERSERS = frozenset({Role.TEAM_LEADER})
+#: Who may move a payment from one invoice to another (those who allocate payments when recording them).
+PAYMENT_REALLOCATORS = PAYMENT_RECORDERS
+#: Who may download a stored payment file (it holds the bank's or cash office's data as received).
+IMPORT_FILE_READERS = frozenset({Role.INCOME_OFFICER, Role.TEAM_LEADER, Role.AUDITOR})
 PAGE_SIZE = 50
+IMPORT_SOURCE_LABELS = dict(IMPORT_SOURCES)
 
 PAYMENT_COLUMNS = [
     Column("Received", lambda p: p.received_on),
@@ -45,6 +54,20 @@ PAYMENT_COLUMNS = [
     Column("Reference", lambda p: p.reference),
     Column("Allocated", lambda p: p.allocated),
     Column("Import", lambda p: p.import_batch_id),
+]
+IMPORT_COLUMNS = [
+    Column("Imported", lambda b: b.imported_at),
+    Column("Imported by", lambda b: b.imported_by.get_full_name() or b.imported_by.username),
+    Column("File name", lambda b: b.original_name),
+    Column("Source", lambda b: IMPORT_SOURCE_LABELS.get(b.source, b.source)),
+    Column("Rows", lambda b: b.rows),
+    Column("Total", lambda b: b.total),
+    Column("Matched rows", lambda b: b.matched_rows),
+    Column("Matched amount", lambda b: b.matched_amount),
+    Column("Suspense rows", lambda b: b.suspense_rows),
+    Column("Suspense amount", lambda b: b.suspense_amount),
+    Column("Still in suspense", lambda b: b.suspense_waiting),
+    Column("SHA-256", lambda b: b.sha256),
 ]
 SUSPENSE_COLUMNS = [
     Column("Received", lambda s: s.received_on),
@@ -120,7 +143,89 @@ def payment_detail(request, pk: int):
     return render(request, "debt/payments/payment_detail.html", {
         "payment": payment, "allocations": payment.allocations.select_related("invoice", "created_by"),
         "unallocated": selectors.payment_unallocated(payment), "reversed": selectors.payment_is_reversed(payment),
-        "can_reverse": has_any_role(request.user, PAYMENT_REVERSERS)})
+        "can_reverse": has_any_role(request.user, PAYMENT_REVERSERS),
+        "can_reallocate": has_any_role(request.user, PAYMENT_REALLOCATORS)})
+
+
+@role_required(PAYMENT_REALLOCATORS)
+def payment_reallocate(request, pk: int):
+    payment = get_object_or_404(Payment.objects.select_related("client", "ledger_entry"), pk=pk)
+    back = reverse("debt:payment_detail", args=[payment.pk])
+    if selectors.payment_is_reversed(payment):
+        messages.error(request, f"Payment {payment.reference} has been reversed: it cannot be moved")
+        return redirect(back)
+    allocated = selectors.payment_allocated_by_invoice(payment)
+    sources = Invoice.objects.filter(pk__in=list(allocated)).order_by("due_date", "number")
+    form = ReallocateForm(request.POST or None, payment_invoices=[(inv, allocated[inv.pk]) for inv in sources],
+                          unallocated=selectors.payment_unallocated(payment),
+                          targets=selectors.unpaid_invoices(payment.client))
+    moved = handle(request, form, lambda d: services.payment_reallocate(
+        payment=payment, invoice=d["invoice"], amount=d["amount"], actor=request.user, reason=d["reason"],
+        from_invoice=d["from_invoice"]))
+    if moved:
+        messages.success(request, f"{format_pounds(form.cleaned_data['amount'])} of payment {payment.reference} "
+                                  f"moved to {form.cleaned_data['invoice'].number}")
+        return redirect(back)
+    return _form_page(request, form, f"Move payment {payment.reference} to another invoice", back,
+                      [*_payment_summary(payment), ("Not allocated (credit)",
+                                                     format_pounds(selectors.payment_unallocated(payment)))])
+
+
+def _imports() -> QuerySet:
+    """Payment files with how many rows were matched to a client on import (became payments) and
+    how many went to suspense (and how many of those still wait), with their amounts: grouped
+    subqueries, one row per file."""
+    money = DecimalField(max_digits=13, decimal_places=2)
+    from_suspense = SuspensePayment.objects.filter(matched_payment__isnull=False).values("matched_payment")
+    matched = Payment.objects.filter(import_batch=OuterRef("pk")).exclude(pk__in=from_suspense)
+    suspense = SuspensePayment.objects.filter(import_batch=OuterRef("pk"))
+
+    def per_file(rows: QuerySet, value, output):
+        summed = rows.order_by().values("import_batch").annotate(v=value).values("v")
+        return Coalesce(Subquery(summed, output_field=output), Value(0), output_field=output)
+
+    return PaymentImport.objects.select_related("imported_by").annotate(
+        matched_rows=per_file(matched, Count("id"), IntegerField()),
+        matched_amount=per_file(matched, Sum("amount"), money),
+        suspense_rows=per_file(suspense, Count("id"), IntegerField()),
+        suspense_amount=per_file(suspense, Sum("amount"), money),
+        suspense_waiting=per_file(suspense.filter(status=SuspenseStatus.UNMATCHED), Count("id"), IntegerField()),
+    ).order_by("-imported_at", "-id")
+
+
+@role_required(READERS)
+def import_list(request):
+    batches = _imports()
+    if request.GET.get("source") in IMPORT_SOURCE_LABELS:
+        batches = batches.filter(source=request.GET["source"])
+    if fmt := requested_format(request):
+        return export_response(batches, IMPORT_COLUMNS, "payment-imports", fmt)
+    page = _page(request, batches)
+    for batch in page.object_list:
+        batch.source_label = IMPORT_SOURCE_LABELS.get(batch.source, batch.source)
+    return render(request, "debt/payments/import_list.html", {
+        "page_obj": page, "sources": IMPORT_SOURCES, "selected": request.GET.get("source", ""),
+        "can_download": has_any_role(request.user, IMPORT_FILE_READERS),
+        "can_import": has_any_role(request.user, PAYMENT_RECORDERS)})
+
+
+@role_required(IMPORT_FILE_READERS)
+def import_file(request, pk: int):
+    """The payment file as it was imported, read through the storage API, if its bytes still
+    match the SHA-256 recorded at import."""
+    batch = get_object_or_404(PaymentImport, pk=pk)
+    try:
+        with batch.file.open("rb") as handle_:
+            content = handle_.read()
+    except FileNotFoundError:
+        raise Http404("The payment file is missing from storage") from None
+    if file_sha256(content) != batch.sha256:
+        return render(request, "debt/payments/import_file_changed.html", {"batch": batch}, status=409)
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+    name = batch.original_name.replace('"', "").replace("\r", "").replace("\n", "") or "payments.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @role_required(PAYMENT_REVERSERS)

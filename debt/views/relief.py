@@ -137,6 +137,8 @@ def moratorium_create(request, client_pk: int):
         invoices=list(d["invoices"]), actor=request.user))
     if done:
         messages.success(request, "Breathing Space recorded: recovery of the debts it covers is paused")
+        if done.eligibility_warning:
+            messages.warning(request, done.eligibility_warning)
         return redirect("debt:moratorium_detail", pk=done.pk)
     return _form_page(request, form, f"Record a Breathing Space for {client.full_name}",
                       reverse("casework:client_detail", args=[client.pk]))

@@ -1,5 +1,5 @@
 """Pages for write-offs, limitation flags and the aged debt report. Thin: parse, call one service."""
-from datetime import date
+from datetime import date, timedelta
 
 from django import forms
 from django.contrib import messages
@@ -183,15 +183,17 @@ def aged_debt(request):
     today = timezone.localdate()
     end = _date_param(request, "to", today)
     start = _date_param(request, "from", end.replace(day=1))
-    by_team, by_service = reports.aged_by_team(end), reports.aged_by_service(end)
+    report = reports.aged_report(end, opening_on=start - timedelta(days=1))
     if fmt := requested_format(request):
-        rows = [("Team", r) for r in by_team] + [("Service", r) for r in by_service]
+        rows = ([("Team", r) for r in report.by_team] + [("Recovery stage", r) for r in report.by_stage]
+                + [("Service", r) for r in report.by_service])
         return export_response(rows, AGED_COLUMNS, "aged-debt", fmt)
-    band_totals = [sum((r.bands[label] for r in by_team), reports.ZERO) for label, _, _ in reports.BANDS]
+    band_totals = report.band_totals
     largest = max(band_totals, default=0) or 1
     chart = [{"label": label, "amount": amount, "width": float(amount / largest) * 400, "y": i * 32}
              for i, ((label, _, _), amount) in enumerate(zip(reports.BANDS, band_totals))]
     return render(request, "debt/writeoffs/aged_debt.html", {
-        "start": start, "end": end, "bands": [b[0] for b in reports.BANDS], "by_team": by_team,
-        "by_service": by_service, "chart": chart, "chart_height": len(chart) * 32,
-        "total": sum(band_totals, reports.ZERO), "collection": reports.collection(start, end)})
+        "start": start, "end": end, "bands": [b[0] for b in reports.BANDS], "by_team": report.by_team,
+        "by_stage": report.by_stage, "by_service": report.by_service, "chart": chart,
+        "chart_height": len(chart) * 32, "total": report.total,
+        "collection": reports.collection(start, end, opening=report.opening)})

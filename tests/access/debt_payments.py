@@ -3,12 +3,17 @@ from casework.roles import READERS, Role
 
 PAYMENT_RECORDERS = frozenset({Role.INCOME_OFFICER, Role.TEAM_LEADER})
 PAYMENT_REVERSERS = frozenset({Role.TEAM_LEADER})
+PAYMENT_REALLOCATORS = PAYMENT_RECORDERS
+IMPORT_FILE_READERS = frozenset({Role.INCOME_OFFICER, Role.TEAM_LEADER, Role.AUDITOR})
 
 MATRIX: dict = {
     "debt:payment_create": (PAYMENT_RECORDERS, "GET", "page"),
     "debt:payment_list": (READERS, "GET", "page"),
     "debt:payment_detail": (READERS, "GET", "page"),
     "debt:payment_reverse": (PAYMENT_REVERSERS, "GET", "page"),
+    "debt:payment_reallocate": (PAYMENT_REALLOCATORS, "GET", "page"),
+    "debt:payment_import_list": (READERS, "GET", "page"),
+    "debt:payment_import_file": (IMPORT_FILE_READERS, "GET", "page"),
     "debt:payment_import": (PAYMENT_RECORDERS, "GET", "page"),
     "debt:suspense_list": (READERS, "GET", "page"),
     "debt:suspense_match": (PAYMENT_RECORDERS, "GET", "page"),
@@ -18,13 +23,25 @@ MATRIX: dict = {
 
 
 def make_objects(base: dict) -> dict:
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from debt.models import PaymentImport
+    from debt.payment_import import file_sha256
+    from tests.factories import UserFactory
     from tests.factories_debt import InvoiceFactory, PaymentFactory, SuspensePaymentFactory
 
     client = base["client"]
+    data = b"date,amount,method,reference\n2026-11-20,25.00,bank_transfer,UNKNOWN REF\n"
+    batch = PaymentImport.objects.create(
+        source="bank", original_name="matrix.csv", file=default_storage.save("imports/payments/matrix.csv",
+                                                                              ContentFile(data)),
+        sha256=file_sha256(data), rows=1, total="25.00", imported_by=UserFactory(username="matrix-importer"))
     return {
         "payment_invoice": InvoiceFactory(client=client),
         "payment": PaymentFactory(client=client),
-        "suspense": SuspensePaymentFactory(),
+        "suspense": SuspensePaymentFactory(import_batch=batch),
+        "payment_import": batch,
     }
 
 
@@ -32,10 +49,12 @@ def url_kwargs(name: str, objects: dict) -> dict | None:
     short = name.removeprefix("debt:")
     if short in ("payment_create", "refund_create"):
         return {"client_pk": objects["client"].pk}
-    if short in ("payment_detail", "payment_reverse"):
+    if short in ("payment_detail", "payment_reverse", "payment_reallocate"):
         return {"pk": objects["payment"].pk}
+    if short == "payment_import_file":
+        return {"pk": objects["payment_import"].pk}
     if short in ("suspense_match", "suspense_return"):
         return {"pk": objects["suspense"].pk}
-    if short in ("payment_list", "payment_import", "suspense_list"):
+    if short in ("payment_list", "payment_import", "suspense_list", "payment_import_list"):
         return {}
     return None

@@ -41,6 +41,7 @@ from pathlib import Path
 from unittest import mock
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.models import Count
@@ -59,11 +60,21 @@ from casework.runs.services import run_counts, run_start
 BASE_DATE = date(2030, 1, 1)
 
 
+#: Benchmarks that live with their app: bench kind -> (command, its leading arguments).
+APP_BENCHES = {
+    "dpa": ("bench_deferred",),
+    "dp-audit": ("bench_direct", "dp-audit"),
+    "provider-validation": ("bench_provider", "validation"),
+}
+
+
 class Command(BaseCommand):
-    help = "Measure a job end to end. Kinds: letters, billing, recovery."
+    help = ("Measure a job end to end. Kinds: letters, billing, recovery; dpa, dp-audit and provider-validation "
+            "hand over to each app's own bench command (extra options after --: bench dpa -- --agreements 500).")
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=["letters", "billing", "recovery"])
+        parser.add_argument("kind", choices=["letters", "billing", "recovery", *APP_BENCHES])
+        parser.add_argument("app_options", nargs="*", help="dpa, dp-audit, provider-validation: their own options")
         parser.add_argument("--count", type=int, default=1000)
         parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
         parser.add_argument("--clients", type=int, default=50000, help="billing, recovery: seeded clients")
@@ -73,6 +84,10 @@ class Command(BaseCommand):
                             help="billing, recovery: time the main run over the first N seeded clients only")
 
     def handle(self, *args, kind: str, count: int, workers: list[int], **options):
+        if kind in APP_BENCHES:
+            command, *leading = APP_BENCHES[kind]
+            call_command(command, *leading, *options["app_options"], stdout=self.stdout)
+            return
         if kind in ("billing", "recovery"):
             if connection.vendor != "postgresql":
                 raise CommandError("bench needs PostgreSQL (DATABASE_URL)")
@@ -345,11 +360,22 @@ class IncomeBench:
         if limit is not None:
             wanted = set(limit)
             plan = lambda on: [s for s in spec.plan(on) if s in wanted]  # noqa: E731
+        from casework.letters import services as letter_services
+
         timed_spec = replace(spec, plan=_timer(plan, "plan", spent), prepare=_timer(spec.prepare, "prepare", spent),
-                             process=_timer(spec.process, "process", spent), finish=_timer(spec.finish, "finish", spent))
+                             process=_timer(spec.process, "process", spent), finish=_timer(spec.finish, "finish", spent),
+                             process_group=spec.process_group and _timer(spec.process_group, "process_group", spent))
         patches = [mock.patch("casework.runs.tasks.settings", CELERY_TASK_ALWAYS_EAGER=True,
                               RUNS_IN_BACKGROUND_THREAD=False),
-                   mock.patch.dict(registry.JOBS, {job: timed_spec})]
+                   mock.patch.dict(registry.JOBS, {job: timed_spec}),
+                   # letter_prepare: each letter's HTML, PDF and stored file (timed apart from the database work)
+                   mock.patch.object(letter_services, "letter_prepare",
+                                     _timer(letter_services.letter_prepare, "letters", spent))]
+        if job == "billing":  # the cap by actual cost: provider payments' lookup, per charge line
+            from debt import billing as debt_billing
+
+            patches.append(mock.patch.object(debt_billing, "actual_weekly_cost",
+                                             _timer(debt_billing.actual_weekly_cost, "cap", spent)))
         if not letters:
             ready = letter_pdf.render_pdf("<html lang='en'><title>t</title><body><p>x</p></body></html>")
             patches.append(mock.patch("casework.letters.services.render_pdf", return_value=ready))
@@ -415,6 +441,13 @@ class IncomeBench:
         elapsed, run, spent, _ = self._run("billing", business_date, limit=limit)
         self._report("billing run, PDF step replaced by a ready PDF", elapsed, run, spent,
                      extrapolate_to=self.clients if self.items else None)
+        items = run_counts(run)["planned"] or 1
+        database = elapsed - spent.get("letters", 0.0) - spent.get("finish", 0.0)
+        for label, seconds in (("  process_group (set-based groups, with their letters)", spent.get("process_group", 0.0)),
+                               ("  letters (each letter's HTML, the ready PDF, the stored file)", spent.get("letters", 0.0)),
+                               ("  cap by actual cost (provider payments' lookup per charge line)", spent.get("cap", 0.0)),
+                               ("  database work (the run less letters and the print batch)", database)):
+            self.say(f"{label}: {seconds:.2f} s ({1000 * seconds / items:.2f} ms per item)")
         earlier = billing_services.period_ending_on_or_before(period.start - timedelta(days=1))
         earlier_date = earlier.end + timedelta(days=billing_services.cycle_on(earlier.start).bill_days_after_period)
         if not self._invoiced(earlier):
@@ -432,9 +465,17 @@ class IncomeBench:
             on += timedelta(days=1)
         self.say(f"recovery run on {on}")
         limit = self._subjects(0, self.items) if self.items else None
+        cpu = _RunCpu()
         elapsed, run, spent, _ = self._run("recovery", on, limit=limit)
         self._report("recovery run, PDF step replaced by a ready PDF", elapsed, run, spent,
                      extrapolate_to=self.clients if self.items else None)
+        items = run_counts(run)["planned"] or 1
+        decisions = elapsed - spent.get("letters", 0.0) - spent.get("finish", 0.0)
+        for label, seconds in (("  process_group (set-based groups, with their letters)", spent.get("process_group", 0.0)),
+                               ("  letters (each letter's HTML, the ready PDF, the stored file)", spent.get("letters", 0.0)),
+                               ("  decisions (the run less letters and the print batch)", decisions)):
+            self.say(f"{label}: {seconds:.2f} s ({1000 * seconds / items:.2f} ms per item)")
+        self.say(f"  CPU used by the whole run: {cpu.text()}")
         later = on + timedelta(days=14)
         if not Run.objects.filter(job="recovery", business_date=later).exists():
             elapsed, run, spent, _ = self._run("recovery", later, limit=self._subjects(0, self.sample), letters=True)
@@ -471,10 +512,14 @@ class IncomeBench:
         session = http.session
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()
-        from debt.models import DebtRecovery, Invoice
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
 
-        self.say(f"pages at this scale ({Invoice.objects.count()} invoices, "
-                 f"{DebtRecovery.objects.in_recovery().count()} debtors on the ladder), server time in this process:")
+        from debt.models import DebtRecovery, Invoice, PaymentAllocation
+
+        self.say(f"pages at this scale ({Invoice.objects.count()} invoices, {PaymentAllocation.objects.count()} "
+                 f"payment allocations, {DebtRecovery.objects.in_recovery().count()} debtors on the ladder), "
+                 "server time in this process:")
         for name in ("debt:recovery_list", "debt:aged_debt"):
             url = reverse(name)
             times = []
@@ -484,5 +529,74 @@ class IncomeBench:
                 times.append(1000 * (time.perf_counter() - start))
                 if response.status_code != 200:
                     raise CommandError(f"{url} answered {response.status_code}")
+            with CaptureQueriesContext(connection) as queries:
+                http.get(url)
             self.say(f"  {url}: first {times[0]:.0f} ms, median of the next five {statistics.median(times[1:]):.0f} ms, "
-                     f"worst {max(times[1:]):.0f} ms")
+                     f"worst {max(times[1:]):.0f} ms, {len(queries)} SQL queries; CPU per request "
+                     f"{self._page_cpu(http, url)}")
+
+    @staticmethod
+    def _page_cpu(http, url: str, repeat: int = 10) -> str:
+        """CPU time per request, this process's plus its PostgreSQL backend's (read from /proc), over
+        `repeat` requests on one kept connection: on a shared machine the wall time above includes
+        waiting for a core, this does not."""
+        import os
+        from pathlib import Path
+
+        from django.core import signals
+        from django.db import close_old_connections, connection
+
+        def backend_ticks(pid: int) -> int | None:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return None
+            return int(fields[11]) + int(fields[12])  # utime + stime
+
+        signals.request_started.disconnect(close_old_connections)
+        signals.request_finished.disconnect(close_old_connections)
+        try:
+            http.get(url)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()" if connection.vendor == "postgresql" else "SELECT 0")
+                pid = cursor.fetchone()[0]
+            before, python = backend_ticks(pid), time.process_time()
+            for _ in range(repeat):
+                http.get(url)
+            python = 1000 * (time.process_time() - python) / repeat
+            after = backend_ticks(pid)
+        finally:
+            signals.request_started.connect(close_old_connections)
+            signals.request_finished.connect(close_old_connections)
+        if before is None or after is None:
+            return f"{python:.0f} ms in Python (the database's share cannot be read here)"
+        database = 1000 * (after - before) / os.sysconf("SC_CLK_TCK") / repeat
+        return f"{python + database:.0f} ms ({python:.0f} ms Python, {database:.0f} ms PostgreSQL)"
+
+
+class _RunCpu:
+    """CPU seconds used since creation by this process and by its PostgreSQL backend (from /proc):
+    on a shared machine the wall time includes waiting for a core, this does not."""
+
+    def __init__(self):
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            self.pid = cursor.fetchone()[0]
+        self.python, self.backend = time.process_time(), self._ticks()
+
+    def _ticks(self) -> int | None:
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return int(fields[11]) + int(fields[12])  # utime + stime
+
+    def text(self) -> str:
+        python = time.process_time() - self.python
+        after = self._ticks()
+        if self.backend is None or after is None:
+            return f"{python:.1f} s in Python (the database's share cannot be read here)"
+        database = (after - self.backend) / os.sysconf("SC_CLK_TCK")
+        return f"{python + database:.1f} s ({python:.1f} s Python, {database:.1f} s PostgreSQL)"

@@ -1,0 +1,156 @@
+"""Data protection pages: subject access export, retention review queue, erasure requests."""
+from django.contrib import messages
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from casework import services
+from casework.exports import Column, export_response, requested_format
+from casework.models import Client, ErasureRequest, ErasureStatus, RetentionReview, RetentionReviewStatus, SubjectAccessRequest
+from casework.roles import has_any_role
+from casework.views.access import role_required
+from casework.views.forms import handle
+
+from .erasure import erasure_decide, erasure_request
+from .export import subject_access_export
+from .forms import ErasureDecisionForm, ErasureRequestForm, RetainForm, SubjectAccessForm
+from .retention import review_transition
+from .roles import (
+    ERASURE_APPROVERS,
+    ERASURE_REQUESTERS,
+    ERASURE_VIEWERS,
+    RETENTION_DECIDERS,
+    RETENTION_VIEWERS,
+    SUBJECT_ACCESS_EXPORTERS,
+)
+
+
+def _client_url(client) -> str:
+    return reverse("casework:client_detail", args=[client.pk])
+
+
+@role_required(SUBJECT_ACCESS_EXPORTERS)
+def subject_access_create(request, pk: int):
+    client = get_object_or_404(Client, pk=pk)
+    form = SubjectAccessForm(request.POST or None)
+    sar = handle(request, form, lambda d: subject_access_export(client=client, actor=request.user, reason=d["reason"],
+                                                                path=request.path))
+    if sar:
+        messages.success(request, f"Subject access export {sar.reference} produced")
+        return redirect("casework:subject_access_detail", pk=sar.pk)
+    previous = SubjectAccessRequest.objects.filter(client=client).select_related("requested_by")[:20]
+    return render(request, "casework/privacy/subject_access_form.html", {
+        "form": form, "client": client, "previous": previous, "back_url": _client_url(client)})
+
+
+@role_required(SUBJECT_ACCESS_EXPORTERS)
+def subject_access_detail(request, pk: int):
+    sar = get_object_or_404(SubjectAccessRequest.objects.select_related("client", "requested_by"), pk=pk)
+    return render(request, "casework/privacy/subject_access_detail.html", {"sar": sar})
+
+
+@role_required(SUBJECT_ACCESS_EXPORTERS)
+def subject_access_download(request, pk: int):
+    sar = get_object_or_404(SubjectAccessRequest.objects.select_related("client"), pk=pk)
+    if not sar.file:
+        raise Http404("This export's file has been deleted")
+    services.client_record_view(client=sar.client, user=request.user, path=request.path)
+    try:
+        handle_ = sar.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The export's file is missing")
+    response = FileResponse(handle_, content_type="application/zip", as_attachment=True,
+                            filename=f"{sar.reference}.zip")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+REVIEW_COLUMNS = [
+    Column("Client record", lambda r: r.client_id),
+    Column("Reference", lambda r: r.client.reference),
+    Column("Name", lambda r: r.client.full_name),
+    Column("Marked on", lambda r: r.marked_on),
+    Column("Retention ended", lambda r: r.retention_ended_on),
+    Column("Why", lambda r: r.explanation),
+    Column("Status", lambda r: r.get_status_display()),
+    Column("Decided by", lambda r: r.decided_by.get_username() if r.decided_by_id else ""),
+    Column("Note", lambda r: r.decision_note),
+]
+
+
+@role_required(RETENTION_VIEWERS)
+def retention_queue(request):
+    show = request.GET.get("status", RetentionReviewStatus.PENDING)
+    if show not in RetentionReviewStatus.values:
+        show = RetentionReviewStatus.PENDING
+    reviews = RetentionReview.objects.filter(status=show).select_related("client", "decided_by")
+    fmt = requested_format(request)
+    if fmt:
+        return export_response(reviews.iterator(), REVIEW_COLUMNS, "retention-review", fmt)
+    return render(request, "casework/privacy/retention_queue.html", {
+        "reviews": reviews[:500], "show": show, "statuses": RetentionReviewStatus.choices,
+        "can_decide": has_any_role(request.user, RETENTION_DECIDERS),
+        "can_request": has_any_role(request.user, ERASURE_REQUESTERS)})
+
+
+@role_required(RETENTION_DECIDERS)
+def retention_keep(request, pk: int):
+    review = get_object_or_404(RetentionReview.objects.select_related("client"), pk=pk)
+    form = RetainForm(request.POST or None)
+    if handle(request, form, lambda d: review_transition(review=review, to_status=RetentionReviewStatus.RETAINED,
+                                                         actor=request.user, note=d["note"])):
+        messages.success(request, f"{review.client.full_name}'s record is kept")
+        return redirect("casework:retention_queue")
+    return render(request, "casework/form_page.html", {
+        "form": form, "title": f"Keep {review.client.full_name}'s record", "back_url": reverse("casework:retention_queue"),
+        "summary": [("Retention ended", f"{review.retention_ended_on:%d %B %Y}"), ("Why marked", review.explanation)]})
+
+
+@role_required(ERASURE_REQUESTERS)
+def erasure_create(request, pk: int):
+    client = get_object_or_404(Client, pk=pk)
+    form = ErasureRequestForm(request.POST or None)
+    erasure = handle(request, form, lambda d: erasure_request(client=client, actor=request.user, reason=d["reason"]))
+    if erasure:
+        messages.success(request, f"Erasure {erasure.reference} requested: another team leader must approve it")
+        return redirect("casework:erasure_detail", pk=erasure.pk)
+    return render(request, "casework/form_page.html", {
+        "form": form, "title": f"Request erasure of {client.full_name}'s personal data", "back_url": _client_url(client),
+        "summary": [("Reference", client.reference),
+                    ("What happens", "Another team leader must approve. Personal data is then removed; accounts, "
+                                     "ledger entries and financial totals are kept, anonymised.")]})
+
+
+ERASURE_COLUMNS = [
+    Column("Request", lambda e: e.reference),
+    Column("Client record", lambda e: e.client_id),
+    Column("Status", lambda e: e.get_status_display()),
+    Column("Requested by", lambda e: e.requested_by.get_username()),
+    Column("Requested at", lambda e: e.requested_at),
+    Column("Reason", lambda e: e.reason),
+    Column("Decided by", lambda e: e.decided_by.get_username() if e.decided_by_id else ""),
+    Column("Decided at", lambda e: e.decided_at),
+]
+
+
+@role_required(ERASURE_VIEWERS)
+def erasure_list(request):
+    requests = ErasureRequest.objects.select_related("client", "requested_by", "decided_by")
+    fmt = requested_format(request)
+    if fmt:
+        return export_response(requests.iterator(), ERASURE_COLUMNS, "erasure-requests", fmt)
+    return render(request, "casework/privacy/erasure_list.html", {"requests": requests[:500]})
+
+
+@role_required(ERASURE_VIEWERS)
+def erasure_detail(request, pk: int):
+    erasure = get_object_or_404(ErasureRequest.objects.select_related("client", "requested_by", "decided_by"), pk=pk)
+    can_decide = (erasure.status == ErasureStatus.REQUESTED and has_any_role(request.user, ERASURE_APPROVERS)
+                  and erasure.requested_by_id != request.user.pk)
+    form = ErasureDecisionForm(request.POST or None) if can_decide else None
+    if form is not None and handle(request, form, lambda d: erasure_decide(
+            erasure=erasure, actor=request.user, approve=d["decision"] == "approve", note=d["note"])):
+        erasure.refresh_from_db()
+        messages.success(request, f"{erasure.reference}: {erasure.get_status_display()}")
+        return redirect("casework:erasure_detail", pk=erasure.pk)
+    return render(request, "casework/privacy/erasure_detail.html", {"erasure": erasure, "form": form})

@@ -1,0 +1,63 @@
+"""Administration of provider payments reference data: service types, bands, rates (added, never
+changed), guide prices, visit tolerance rules, payment schedules, the Bacs originator and the
+journal's control codes."""
+from django.contrib import admin
+
+from .models import BacsOriginator, Band, GuidePrice, JournalAccount, PaymentSchedule, Rate, ServiceType, ToleranceRule
+
+
+@admin.register(ServiceType)
+class ServiceTypeAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "unit", "billing_basis", "charging_service_code", "cost_centre", "subjective_code"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Band)
+class BandAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+
+
+@admin.register(Rate)
+class RateAdmin(admin.ModelAdmin):
+    """Rates are added here or on the provider's page; an existing rate is never edited (a new rate
+    from a later date replaces it)."""
+
+    list_display = ["provider", "service_type", "band", "rate", "effective_from", "uplift", "withdrawn_at"]
+    list_filter = ["service_type", "band"]
+    search_fields = ["provider__name", "provider__supplier_number"]
+    fields = ["provider", "service_type", "band", "rate", "effective_from", "reason"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(GuidePrice)
+class GuidePriceAdmin(admin.ModelAdmin):
+    list_display = ["service_type", "price", "effective_from"]
+
+
+@admin.register(ToleranceRule)
+class ToleranceRuleAdmin(admin.ModelAdmin):
+    list_display = ["service_type", "effective_from", "tolerance_minutes", "round_to_minutes", "pay_overrun"]
+
+
+@admin.register(PaymentSchedule)
+class PaymentScheduleAdmin(admin.ModelAdmin):
+    list_display = ["name", "frequency", "timing", "anchor_date"]
+
+
+@admin.register(BacsOriginator)
+class BacsOriginatorAdmin(admin.ModelAdmin):
+    list_display = ["service_user_number", "sort_code", "account_number", "account_name", "effective_from"]
+
+
+@admin.register(JournalAccount)
+class JournalAccountAdmin(admin.ModelAdmin):
+    list_display = ["purpose", "cost_centre", "subjective_code"]

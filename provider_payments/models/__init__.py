@@ -1,0 +1,21 @@
+from .claims import Claim, ClaimLine, Dispute, DisputeNote
+from .finance import BacsOriginator, JournalAccount
+from .packages import CarePackage
+from .payments import (
+    Overpayment,
+    OverpaymentRecovery,
+    Payment,
+    PaymentRun,
+    ProviderLedgerEntry,
+    ScheduledPayment,
+    UrgentPayment,
+)
+from .providers import BankDetailsChange, PaymentSchedule, Provider, ProviderEvent
+from .rates import Band, GuidePrice, Rate, ServiceType, ToleranceRule, Uplift
+
+__all__ = [
+    "BacsOriginator", "Band", "BankDetailsChange", "JournalAccount", "CarePackage", "Claim", "ClaimLine", "Dispute", "DisputeNote", "GuidePrice",
+    "Overpayment", "OverpaymentRecovery", "Payment", "PaymentRun", "PaymentSchedule", "Provider",
+    "ProviderEvent", "ProviderLedgerEntry", "Rate", "ScheduledPayment", "ServiceType", "ToleranceRule", "Uplift",
+    "UrgentPayment",
+]
