@@ -29,7 +29,7 @@ class AgreementFilterSerializer(serializers.Serializer):
     state = serializers.CharField(required=False, help_text="State code, such as active")
 
 
-class AgreementSerializer(serializers.ModelSerializer):
+class DeferredPaymentAgreementSerializer(serializers.ModelSerializer):
     client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.all(), help_text="Client id")
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), write_only=True, help_text="Team id")
     reference = serializers.CharField(read_only=True)
@@ -70,7 +70,7 @@ class ValuationSerializer(serializers.ModelSerializer):
             return services.valuation_add(actor=self.context["request"].user, **validated_data)
 
 
-class RateSerializer(serializers.ModelSerializer):
+class DeferredInterestRateSerializer(serializers.ModelSerializer):
     period_end = serializers.DateField(read_only=True)
 
     class Meta:
@@ -91,7 +91,7 @@ class StatementSerializer(serializers.ModelSerializer):
 class AgreementViewSet(ApiViewSet):
     read_roles = API_READERS
     write_roles = DPA_API_WRITERS
-    serializer_class = AgreementSerializer
+    serializer_class = DeferredPaymentAgreementSerializer
     filter_serializer_class = AgreementFilterSerializer
     filter_lookups = {"client": "client_id"}
 
@@ -117,7 +117,7 @@ class ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericV
 @extend_schema_view(list=extend_schema(summary="National maximum interest rates by half-year"),
                     retrieve=extend_schema(summary="One half-year's national maximum rate"))
 class RateViewSet(ReadOnlyViewSet):
-    serializer_class = RateSerializer
+    serializer_class = DeferredInterestRateSerializer
     queryset = NationalMaximumRate.objects.order_by("period_start")
 
 

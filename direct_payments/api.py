@@ -19,7 +19,7 @@ def _money(**kwargs):
     return serializers.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, **kwargs)
 
 
-class AgreementSerializer(serializers.ModelSerializer):
+class DirectPaymentAgreementSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
     weekly_budget = _money()
     weekly_contribution = _money(required=False)
@@ -44,7 +44,7 @@ class AgreementSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError({exc.field or "non_field_errors": [exc.message]}) from exc
 
 
-class PaymentSerializer(serializers.ModelSerializer):
+class DirectPaymentSerializer(serializers.ModelSerializer):
     class Meta:
         model = DirectPayment
         fields = ["id", "agreement", "period_start", "period_end", "paid_on", "due_amount", "reduction", "amount",
@@ -72,7 +72,7 @@ class AgreementViewSet(ApiViewSet):
 
     read_roles = API_READERS
     write_roles = DP_WRITERS
-    serializer_class = AgreementSerializer
+    serializer_class = DirectPaymentAgreementSerializer
     queryset = Agreement.objects.order_by("pk")
 
 
@@ -85,7 +85,7 @@ class _ReadOnly(ApiViewSet):
 class DirectPaymentViewSet(_ReadOnly):
     """Payments made to direct payment recipients."""
 
-    serializer_class = PaymentSerializer
+    serializer_class = DirectPaymentSerializer
     queryset = DirectPayment.objects.order_by("pk")
 
 

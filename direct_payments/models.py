@@ -278,6 +278,11 @@ class AuditEvent(AppendOnlyModel):
     class Meta:
         ordering = ["occurred_at", "id"]
 
+    @property
+    def new_status_label(self) -> str:
+        """The status as officers read it ("In review", not the stored code)."""
+        return dict(AuditStatus.choices).get(self.new_status, self.new_status)
+
 
 class AuditReminder(AppendOnlyModel):
     """A reminder for statements sent by the nightly run: at most one per audit."""

@@ -12,7 +12,7 @@ class ProviderSerializer(serializers.ModelSerializer):
                   "remittance_email", "payment_terms_days", "status", "account"]
 
 
-class RateSerializer(serializers.ModelSerializer):
+class ProviderRateSerializer(serializers.ModelSerializer):
     service_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
     band = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
@@ -50,7 +50,7 @@ class ClaimSerializer(serializers.ModelSerializer):
                   "commissioned_cost", "approved_at", "payment", "lines"]
 
 
-class PaymentSerializer(serializers.ModelSerializer):
+class ProviderPaymentSerializer(serializers.ModelSerializer):
     provider_name = serializers.CharField(source="provider.name", read_only=True)
 
     class Meta:
@@ -60,7 +60,7 @@ class PaymentSerializer(serializers.ModelSerializer):
 
 class PaymentRunSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
-    payments = PaymentSerializer(many=True, read_only=True)
+    payments = ProviderPaymentSerializer(many=True, read_only=True)
 
     class Meta:
         model = PaymentRun

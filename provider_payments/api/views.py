@@ -25,7 +25,7 @@ class ProviderViewSet(ReadOnlyViewSet):
 @extend_schema_view(list=extend_schema(summary="List rates (every version, withdrawn ones marked)"),
                     retrieve=extend_schema(summary="A rate"))
 class RateViewSet(ReadOnlyViewSet):
-    serializer_class = s.RateSerializer
+    serializer_class = s.ProviderRateSerializer
     queryset = Rate.objects.select_related("service_type", "band").order_by("provider_id", "service_type_id", "band_id",
                                                                            "effective_from", "id")
 
