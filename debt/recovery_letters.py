@@ -108,9 +108,30 @@ def invoices_table(invoices: Iterable[Any]) -> str:
         rows, format_pounds(total))
 
 
+#: The Pre-Action Protocol's enclosures (PA-03), printed after the letter before claim.
+PAP_ENCLOSURES = ("debt/letters/pap_statement.html", "debt/letters/pap_information_sheet.html",
+                  "debt/letters/pap_reply_form.html", "debt/letters/pap_financial_statement.html")
+ENCLOSURES = {"recovery_letter_before_claim": PAP_ENCLOSURES}
+
+
+def _statement_rows(invoices: list) -> list[dict[str, str]]:
+    return [{"number": i.number, "due_date": long_date(i.due_date), "total": format_pounds(i.total),
+             "paid": format_pounds(i.total - i.outstanding), "outstanding": format_pounds(i.outstanding)}
+            for i in invoices]
+
+
+def _sfs_headings() -> tuple[list[str], list[str]]:
+    from .models.relief import INCOME_CATEGORIES, SPENDING_CATEGORIES
+    return [c.label for c in INCOME_CATEGORIES], [c.label for c in SPENDING_CATEGORIES]
+
+
 def _values(code: str, invoices: list, on: date, stage_name: str, reference: str) -> dict[str, Any]:
     balance = sum((i.outstanding for i in invoices), ZERO)
-    return {
+    extra = {}
+    if code in ENCLOSURES:
+        income, spending = _sfs_headings()
+        extra = {"statement_rows": _statement_rows(invoices), "sfs_income": income, "sfs_spending": spending}
+    return {**extra,
         "balance": format_pounds(balance),
         "amount_due": format_pounds(balance),
         "amount_due_value": balance,
@@ -148,7 +169,8 @@ def _letter_type(code: str) -> LetterType:
                       "debtor's overdue invoices, with a payment slip.", fields=FIELDS,
                       block_fields=frozenset({"invoices_table"}), builder=_builder(code), sample=_sample(code),
                       default_subject=subject, default_body=body + _HOW_TO_PAY + "\n" + _HELP,
-                      asks_for_payment=lambda context: context["amount_due_value"] > 0)
+                      asks_for_payment=lambda context: context["amount_due_value"] > 0,
+                      enclosures=ENCLOSURES.get(code, ()))
 
 
 RECOVERY_LETTER_TYPES = {code: _letter_type(code) for code in WORDING}

@@ -393,3 +393,35 @@ def test_a_breathing_space_over_all_debts_holds_logs_once_and_moves_the_dates_on
     assert stage_of(invoice.client) is None
     run_on(FIRST + timedelta(days=10))
     assert stage_of(invoice.client) == "first_reminder"
+
+
+def test_the_letter_before_claim_encloses_the_statement_information_sheet_reply_form_and_financial_statement(ladder):
+    """PA-03: the letter before claim carries four enclosures, each from a new page; other stages carry none."""
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from casework.letters import services as letters
+
+    first = InvoiceFactory()
+    pay(first, "99.40")
+    InvoiceFactory(client=first.client, account=first.account, due_date=DUE + timedelta(days=7))
+    on = DUE + timedelta(days=60)
+    invoices = services.overdue_invoices_for([first.client.pk], on)[first.client.pk]
+    letter = letters.letter_produce(client=first.client, letter_type="recovery_letter_before_claim", on=on,
+                                    context=get_letter_type("recovery_letter_before_claim").build_context(
+                                        first.client, on, invoices=invoices))
+    with letter.file.open("rb") as handle:
+        pages = [" ".join(p.extract_text().split()) for p in PdfReader(BytesIO(handle.read())).pages]
+    text = " ".join(pages)
+    for heading in ("Statement of account", "Information sheet", "Reply form", "Financial statement"):
+        assert sum(page.startswith(heading) or f" {heading} " in f" {page[:200]} " for page in pages) >= 1, heading
+    # £99.40 paid of the first £399.40 invoice: £300.00 left on it, £699.40 owed in all.
+    assert "Paid or credited" in text and "£99.40" in text and "£300.00" in text and "£699.40" in text
+    assert "I dispute the debt" in text and "Earnings" in text and "Food and housekeeping" in text
+    assert letter.pages >= 5
+    reminder = letters.letter_produce(client=first.client, letter_type="recovery_first_reminder", on=on,
+                                      context=get_letter_type("recovery_first_reminder").build_context(
+                                          first.client, on, invoices=invoices))
+    with reminder.file.open("rb") as handle:
+        assert "Reply form" not in " ".join(p.extract_text() for p in PdfReader(BytesIO(handle.read())).pages)

@@ -158,6 +158,8 @@ def render_letter_html(*, client: Client, letter_type: LetterType | str, on: dat
             "amount": context.get("amount_due"), "reference": context.get("payment_reference", client.reference),
             "due_date": context.get("payment_due_date"), "bank": _bank_details(),
         } if lt.wants_payment(context) else None,
+        "enclosures": lt.enclosures,
+        "context": context,
     }
     html = render_to_string(LETTER_HTML, page)
     return LetterDraft(html=html, recipient=recipient, large_print=large, subject=subject_html, template=template,

@@ -67,6 +67,9 @@ class LetterType:
     asks_for_payment: bool | Callable[[dict[str, Any]], bool] = False
     #: Short code in "Our reference" (SC100001/AS/20261125); defaults to the code's initials.
     reference_code: str = ""
+    #: Templates printed after the letter, each from a new page (forms and information sheets the
+    #: letter says are enclosed). Each is rendered with the letter's page context.
+    enclosures: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fields", {**COMMON_FIELDS, **self.fields})
