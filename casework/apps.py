@@ -11,7 +11,13 @@ class CaseworkConfig(AppConfig):
 
         from casework.runs import jobs  # noqa: F401 - registers the casework jobs
         from casework.privacy import admin, erasure, panels, retention, sources  # noqa: F401 - job, panel, sources, erasure
+        from casework.affairs import admin as affairs_admin, panels as affairs_panels  # noqa: F401 - nav, case panel, demo, sources
         post_migrate.connect(_schedules_after_migrate, sender=self)
+        from casework.api.registry import register_api_routes
+        from casework.deaths import api as deaths_api, demo as deaths_demo
+
+        deaths_demo.register()  # the Deaths nav entry and demo death
+        register_api_routes(deaths_api.router.registry)
 
 
 def _schedules_after_migrate(**kwargs) -> None:

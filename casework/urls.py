@@ -1,5 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
+from casework.deaths import views as deaths
 from casework.privacy import views as privacy
 from casework.views import cases, clients, health, runs, work
 
@@ -53,4 +54,9 @@ urlpatterns = [
     path("clients/<int:pk>/erasure/new/", privacy.erasure_create, name="erasure_create"),
     path("erasure/", privacy.erasure_list, name="erasure_list"),
     path("erasure/<int:pk>/", privacy.erasure_detail, name="erasure_detail"),
+    path("deaths/", deaths.death_list, name="death_list"),
+    path("deaths/<int:pk>/", deaths.death_detail, name="death_detail"),
+    path("deaths/<int:pk>/confirm/", deaths.death_confirm, name="death_confirm"),
+    path("deaths/<int:pk>/reverse/", deaths.death_reverse_view, name="death_reverse"),
+    path("affairs/", include("casework.affairs.urls")),
 ]

@@ -9,6 +9,7 @@ from .models import (
     ChargeableService,
     ClaimInterestRule,
     CourtFeeBand,
+    EstateFollowUpRule,
     LimitationRule,
     PlanRule,
     RecoveryStage,
@@ -83,3 +84,9 @@ class CourtFeeBandAdmin(admin.ModelAdmin):
 @admin.register(ClaimInterestRule)
 class ClaimInterestRuleAdmin(admin.ModelAdmin):
     list_display = ["effective_from", "rate_percent"]
+
+
+@admin.register(EstateFollowUpRule)
+class EstateFollowUpRuleAdmin(admin.ModelAdmin):
+    list_display = ["effective_from", "interval_days"]
+    ordering = ["-effective_from"]

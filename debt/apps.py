@@ -31,6 +31,15 @@ class DebtConfig(AppConfig):
         recovery_apps.ready()
         relief_apps.ready()
         writeoffs_apps.ready()
+        from . import estates_apps
+
+        estates_apps.ready()
+        from . import unbilled_apps
+
+        unbilled_apps.ready()
+        from . import death  # what a client's death does to their invoices, recovery and plans
+
+        death.register()
 
 
 def _invoice_number_search(term: str):

@@ -7,14 +7,14 @@ class DeferredPaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registrations with casework's engines: letters, jobs, the client panel, navigation,
-        # demo data and the API collections.
+        # demo data, the API collections and what a client's death does here.
         from casework.api.registry import register_api_routes
         from casework.demo import register_demo_seeder
         from casework.navigation import register_nav_item
         from casework.panels import register_client_panel
         from casework.roles import READERS
 
-        from . import jobs, letters  # noqa: F401
+        from . import death, jobs, letters  # noqa: F401
         from .api import router
         from .demo import seed_demo
         from .views import client_panel
@@ -25,3 +25,4 @@ class DeferredPaymentsConfig(AppConfig):
                           order=40)
         register_demo_seeder(seed_demo, order=60)
         register_api_routes(router.registry)
+        death.register()

@@ -189,6 +189,9 @@ ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     State.TERMINATED: {State.REPAID},
     State.REPAID: set(),
 }
+#: Back from terminated only when the death that ended the agreement was recorded in error: to the
+#: state it was in when it ended (agreement_transition with reinstate=True).
+REINSTATEMENTS: dict[str, set[str]] = {State.TERMINATED: {State.ACTIVE, State.SUSPENDED}}
 #: States in which the agreement may hold money.
 MONEY_STATES = (State.ACTIVE, State.SUSPENDED, State.TERMINATED)
 #: Termination reasons open before the agreement holds money / after.
@@ -243,8 +246,9 @@ class Agreement(models.Model):
     def weekly_deferral(self):
         return self.weekly_care_cost - self.weekly_contribution + self.weekly_top_up
 
-    def can_transition_to(self, state: str) -> bool:
-        return state in ALLOWED_TRANSITIONS.get(self.state, set())
+    def can_transition_to(self, state: str, *, reinstate: bool = False) -> bool:
+        allowed = REINSTATEMENTS if reinstate else ALLOWED_TRANSITIONS
+        return state in allowed.get(self.state, set())
 
 
 class Criterion(models.TextChoices):

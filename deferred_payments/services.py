@@ -741,21 +741,57 @@ def _guard(agreement: Agreement, to_state: str, on: date, termination_reason: st
             raise DomainError("Record the removal of the legal charge first", field="state")
 
 
+def state_before_termination(agreement: Agreement) -> str | None:
+    """The state the agreement was in when it was terminated, from its timeline."""
+    entry = (TimelineEntry.objects.filter(case_id=agreement.case_id, action="dpa.state.changed",
+                                          new_value__state=State.TERMINATED).order_by("-occurred_at", "-id").first())
+    return (entry.old_value or {}).get("state") if entry else None
+
+
+def _guard_reinstatement(agreement: Agreement, to_state: str, reason: str) -> None:
+    if agreement.termination_reason != TerminationReason.DEATH:
+        raise DomainError(f"{agreement.reference} ended by {agreement.get_termination_reason_display().lower()}, not "
+                          "on a death: it cannot be reinstated", field="state")
+    before = state_before_termination(agreement)
+    if before != to_state:
+        raise DomainError(f"{agreement.reference} was {State(before).label.lower() if before else 'in another state'} "
+                          "when it ended: it can only go back to that", field="state")
+    if agreement.recovery_case_id:
+        raise DomainError(f"{agreement.reference} was referred to recovery ({agreement.recovery_case.reference}): "
+                          "close that case before reinstating the agreement", field="state")
+    if not reason.strip():
+        raise DomainError("Give the reason for reinstating the agreement", field="reason")
+
+
 @transaction.atomic
 def agreement_transition(*, agreement: Agreement, to_state: str, actor, on: date | None = None, reason: str = "",
-                         termination_reason: str = "", start_date: date | None = None) -> Agreement:
+                         termination_reason: str = "", start_date: date | None = None,
+                         reinstate: bool = False) -> Agreement:
     """The one way an agreement changes state: checks the move against ALLOWED_TRANSITIONS and the
-    state's guards, applies its consequences and records it on the case timeline."""
+    state's guards, applies its consequences and records it on the case timeline.
+
+    `reinstate` undoes a termination on a death recorded in error (REINSTATEMENTS): back to the
+    state it ended from, with no termination reason, end date or due date. The care costs deferred
+    up to the recorded date of death stay (that care was given); deferral carries on from the day
+    after, so the nightly run catches up the weeks since."""
     agreement = _locked(agreement)
     on = on or timezone.localdate()
-    if to_state not in State.values or not agreement.can_transition_to(to_state):
+    if to_state not in State.values or not agreement.can_transition_to(to_state, reinstate=reinstate):
         target = State(to_state).label.lower() if to_state in State.values else to_state
         raise DomainError(f"{agreement.reference} cannot move from {agreement.get_state_display().lower()} to {target}",
                           field="state")
-    _guard(agreement, to_state, on, termination_reason, reason)
+    if reinstate:
+        _guard_reinstatement(agreement, to_state, reason)
+    else:
+        _guard(agreement, to_state, on, termination_reason, reason)
     old = {"state": agreement.state}
     fields = ["state", "updated_at"]
-    if to_state == State.APPLICATION:
+    if reinstate:
+        old.update(termination_reason=agreement.termination_reason, terminated_on=_iso(agreement.terminated_on),
+                   due_date=_iso(agreement.due_date))
+        agreement.termination_reason, agreement.terminated_on, agreement.due_date = "", None, None
+        fields += ["termination_reason", "terminated_on", "due_date"]
+    elif to_state == State.APPLICATION:
         agreement.applied_on = on
         fields.append("applied_on")
     elif to_state == State.OFFERED:
@@ -795,6 +831,9 @@ def agreement_transition(*, agreement: Agreement, to_state: str, actor, on: date
     if agreement.due_date and to_state == State.TERMINATED:
         new["due_date"] = agreement.due_date.isoformat()
     summary = f"{State(old['state']).label} → {agreement.get_state_display()}"
+    if reinstate:
+        new["reinstated"] = True
+        summary += " (reinstated: death recorded in error)"
     if termination_reason:
         summary += f" ({TerminationReason(termination_reason).label.lower()})"
     if to_state == State.TERMINATED and agreement.due_date:

@@ -6,13 +6,14 @@ class DirectPaymentsConfig(AppConfig):
     verbose_name = "Direct payments"
 
     def ready(self) -> None:
-        # Registrations with casework's engines: jobs, letters, navigation, client panel, demo data, API.
+        # Registrations with casework's engines: jobs, letters, navigation, client panel, demo data, API,
+        # and what a client's death does here.
         from casework.api.registry import register_api_routes
         from casework.demo import register_demo_seeder
         from casework.navigation import register_nav_item
         from casework.panels import register_client_panel
 
-        from . import jobs, letters  # noqa: F401
+        from . import death, jobs, letters  # noqa: F401
         from .api import router
         from .demo import seed_direct_payments
         from .views.agreements import client_panel
@@ -22,3 +23,4 @@ class DirectPaymentsConfig(AppConfig):
         register_client_panel(client_panel)
         register_demo_seeder(seed_direct_payments, order=60)
         register_api_routes(router.registry)
+        death.register()

@@ -1,9 +1,19 @@
 """Administration of provider payments reference data: service types, bands, rates (added, never
-changed), guide prices, visit tolerance rules, payment schedules, the Bacs originator and the
-journal's control codes."""
+changed), guide prices, visit tolerance rules, payment schedules, the Bacs originator, the
+journal's control codes and the notice period paid after a client's death."""
 from django.contrib import admin
 
-from .models import BacsOriginator, Band, GuidePrice, JournalAccount, PaymentSchedule, Rate, ServiceType, ToleranceRule
+from .models import (
+    BacsOriginator,
+    Band,
+    DeathNoticePeriod,
+    GuidePrice,
+    JournalAccount,
+    PaymentSchedule,
+    Rate,
+    ServiceType,
+    ToleranceRule,
+)
 
 
 @admin.register(ServiceType)
@@ -40,7 +50,8 @@ class RateAdmin(admin.ModelAdmin):
 
 @admin.register(GuidePrice)
 class GuidePriceAdmin(admin.ModelAdmin):
-    list_display = ["service_type", "price", "effective_from"]
+    list_display = ["service_type", "area", "price", "effective_from"]
+    list_filter = ["area", "service_type"]
 
 
 @admin.register(ToleranceRule)
@@ -61,3 +72,11 @@ class BacsOriginatorAdmin(admin.ModelAdmin):
 @admin.register(JournalAccount)
 class JournalAccountAdmin(admin.ModelAdmin):
     list_display = ["purpose", "cost_centre", "subjective_code"]
+
+
+@admin.register(DeathNoticePeriod)
+class DeathNoticePeriodAdmin(admin.ModelAdmin):
+    """The notice period a provider is paid after a client's death: add a row from a date to change it."""
+
+    list_display = ["billing_basis", "service_type", "effective_from", "days", "note"]
+    list_filter = ["billing_basis"]

@@ -1,7 +1,7 @@
 """Provider payments pages, mounted by config/urls.py at /provider-payments/."""
 from django.urls import path
 
-from .views import claims, other, providers, runs
+from .views import claims, exceptions, forecast, other, providers, runs
 
 app_name = "provider_payments"
 
@@ -47,4 +47,18 @@ urlpatterns = [
     path("urgent-payments/", other.urgent_list, name="urgent_list"),
     path("urgent-payments/<int:pk>/decide/", other.urgent_decide, name="urgent_decide"),
     path("urgent-payments/<int:pk>/paid/", other.urgent_paid, name="urgent_paid"),
+    path("forecast/", forecast.forecast_page, name="forecast"),
+    path("exceptions/", exceptions.exception_list, name="exception_list"),
+    path("exceptions/report/", exceptions.exception_report, name="exception_report"),
+    path("exceptions/settings/", exceptions.exception_settings, name="exception_settings"),
+    path("exceptions/settings/guide-prices/new/", exceptions.guide_price_add, name="guide_price_add"),
+    path("exceptions/settings/contracts/new/", exceptions.provider_contract_add, name="provider_contract_add"),
+    path("exceptions/settings/reasons/new/", exceptions.no_saving_reason_add, name="no_saving_reason_add"),
+    path("exceptions/<int:pk>/", exceptions.exception_detail, name="exception_detail"),
+    path("exceptions/<int:pk>/review/", exceptions.exception_review, name="exception_review"),
+    path("exceptions/<int:pk>/negotiate/", exceptions.exception_negotiate, name="exception_negotiate"),
+    path("exceptions/<int:pk>/close/", exceptions.exception_close, name="exception_close"),
+    path("exceptions/<int:pk>/notes/new/", exceptions.exception_note, name="exception_note"),
+    path("packages/<int:pk>/urgent-placement/", exceptions.urgent_placement_record, name="urgent_placement_record"),
+    path("packages/<int:pk>/check-exceptions/", exceptions.package_check, name="package_check"),
 ]

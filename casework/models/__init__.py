@@ -1,12 +1,30 @@
-from .clients import Client, Representative, RecordAccess
+from .clients import Area, Client, Representative, RecordAccess
 from .cases import Case, Document, Task, Team, TimelineEntry
 from .ledger import Account, LedgerEntry
 from .letters import Letter, LetterTemplate, PrintBatch, PrintBatchStatus
 from .runs import ItemStatus, Run, RunEvent, RunItem, RunStatus
+from .deaths import ConsequenceStatus, DeathConsequence, DeathRecord, DeathRecordStatus
 from .privacy import (ErasureRedaction, ErasureRequest, ErasureStatus, RetentionReview, RetentionReviewStatus,
                       RetentionRule, SubjectAccessRequest)
+from .affairs import (AffairsCase, AffairsCost, AffairsKind, AffairsStatus, CapacityAssessment, ChecklistStep,
+                      ChecklistStepDefinition, CourtFee, FeeOutcome, StepCapture)
 
 __all__ = [
+    "AffairsCase",
+    "AffairsCost",
+    "AffairsKind",
+    "AffairsStatus",
+    "CapacityAssessment",
+    "ChecklistStep",
+    "ChecklistStepDefinition",
+    "CourtFee",
+    "FeeOutcome",
+    "StepCapture",
+    "Area",
+    "ConsequenceStatus",
+    "DeathConsequence",
+    "DeathRecord",
+    "DeathRecordStatus",
     "ErasureRedaction",
     "ErasureRequest",
     "ErasureStatus",

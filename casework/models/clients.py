@@ -36,6 +36,18 @@ def validate_postcode(value: str) -> None:
         raise ValidationError("Enter a real UK postcode, like NM1 1AA") from exc
 
 
+class Area(models.Model):
+    """A locality of the council (for reporting, guide prices and the committed-spend forecast)."""
+
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Client(models.Model):
     """A person receiving, or assessed for, care and support.
 
@@ -58,6 +70,7 @@ class Client(models.Model):
     postcode = models.CharField(max_length=8, validators=[validate_postcode])
     phone = models.CharField(max_length=30, blank=True)
     email = models.EmailField(blank=True)
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, null=True, blank=True, related_name="clients")
 
     date_of_death = models.DateField(null=True, blank=True)
     death_source = models.CharField(max_length=20, choices=DeathSource.choices, blank=True)

@@ -127,8 +127,16 @@ def client_record_view(*, client: Client, user, path: str) -> None:
 
 @transaction.atomic
 def client_record_death(*, client: Client, date_of_death: date, source: str, verified: bool, actor) -> Client:
-    """Record a client's death with its source. Later issues attach each app's consequences here."""
+    """Record a client's death with its source: the one place the client's death fields are set.
+
+    Writes the DeathRecord and one proposed DeathConsequence per proposal of every app's registered
+    handler (casework.deaths.services.death_propose); nothing is applied until an officer confirms.
+    A second recording while one stands is refused: a wrong date is corrected by reversing the
+    death as recorded in error and recording it again."""
+    from casework.deaths.services import death_propose, death_refuse_second
+
     client = Client.objects.select_for_update().get(pk=client.pk)
+    death_refuse_second(client)
     if date_of_death > timezone.localdate():
         raise DomainError("Date of death cannot be in the future", field="date_of_death")
     if client.date_of_birth and date_of_death < client.date_of_birth:
@@ -146,4 +154,6 @@ def client_record_death(*, client: Client, date_of_death: date, source: str, ver
         f"{', verified' if verified else ', not yet verified'})",
         old=old, new={"date_of_death": date_of_death.isoformat(), "death_source": source},
     )
+    client.death_record = death_propose(client=client, date_of_death=date_of_death, source=source, verified=verified,
+                                        actor=actor)
     return client

@@ -106,7 +106,7 @@ def client_death(request, pk: int):
         client=client, date_of_death=d["date_of_death"], source=d["source"], verified=d["verified"], actor=request.user))
     if done:
         messages.success(request, "Death recorded. Letters now go to the executor or personal representatives.")
-        return redirect("casework:client_detail", pk=client.pk)
+        return redirect("casework:death_confirm", pk=done.death_record.pk)
     return render(request, "casework/form_page.html", {"form": form, "title": f"Record the death of {client.full_name}",
                                                         "back_url": client_url(client)})
 

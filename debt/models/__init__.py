@@ -13,6 +13,14 @@ from .billing import (
     SuspensePayment,
     money_field,
 )
+from .estates import (
+    EstateCase,
+    EstateFollowUp,
+    EstateFollowUpRule,
+    EstateOutcome,
+    EstateStage,
+    ProbateStatus,
+)
 from .legal import (
     AssetTransfer,
     ClaimInterestRule,
@@ -58,6 +66,12 @@ from .writeoffs import (
 )
 
 __all__ = [
+    "EstateCase",
+    "EstateFollowUp",
+    "EstateFollowUpRule",
+    "EstateOutcome",
+    "EstateStage",
+    "ProbateStatus",
     "AssetTransfer",
     "ClaimInterestRule",
     "CourtFeeBand",

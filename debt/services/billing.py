@@ -28,6 +28,10 @@ INVOICE_SERIES = "INV"
 CREDIT_SERIES = "CRN"
 IMPORT_COLUMNS = ["client_reference", "service_code", "weekly_amount", "effective_from", "effective_to",
                   "assessment_reference"]
+IMPORT_MAX_BYTES = 10 * 1024 * 1024
+#: A NUL byte means UTF-16 or a binary file (and PostgreSQL text cannot hold one either).
+NUL_PROBLEM = "The file has NUL (zero) bytes, so it is not a CSV file: save it as \"CSV UTF-8\" and try again"
+ASSESSMENT_REFERENCE_LENGTH = AssessedCharge._meta.get_field("assessment_reference").max_length
 
 
 def _timeline(client: Client, action: str, summary: str, actor, new=None, reason: str = "") -> None:
@@ -122,7 +126,7 @@ def _check_row(number: int, row: dict, clients: dict, services: dict, problems: 
         amount = parse_money(row.get("weekly_amount") or "")
         if amount < 0:
             problem("weekly_amount", "the weekly amount cannot be negative")
-    except MoneyError:
+    except (MoneyError, ArithmeticError):  # ArithmeticError: decimal.InvalidOperation for '1e999999'
         problem("weekly_amount", f"'{row.get('weekly_amount') or ''}' is not an amount")
     for field in ("effective_from", "effective_to"):
         text = (row.get(field) or "").strip()
@@ -138,18 +142,50 @@ def _check_row(number: int, row: dict, clients: dict, services: dict, problems: 
         problem("effective_to", "the end date is before the start date")
     if len(problems) > found:
         return None
-    return ImportRow(number, client, service, amount, start, end, (row.get("assessment_reference") or "").strip())
+    assessment_reference = (row.get("assessment_reference") or "").strip()
+    if len(assessment_reference) > ASSESSMENT_REFERENCE_LENGTH:
+        problem("assessment_reference", f"the reference is longer than {ASSESSMENT_REFERENCE_LENGTH} characters")
+    if len(problems) > found:
+        return None
+    return ImportRow(number, client, service, amount, start, end, assessment_reference)
+
+
+class ChargeImportRejected(DomainError):
+    """The charges file was refused whole; `problems` lists each one (the message joins them)."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        shown = problems[:50] + ([f"and {len(problems) - 50} more"] if len(problems) > 50 else [])
+        super().__init__("; ".join(shown), field="file")
 
 
 def _read_csv(file) -> list[dict]:
-    raw = file.read()
-    text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in IMPORT_COLUMNS if c != "effective_to" and c not in (reader.fieldnames or [])]
+    raw = file.read(IMPORT_MAX_BYTES + 1)
+    if isinstance(raw, bytes):
+        if len(raw) > IMPORT_MAX_BYTES:
+            raise ChargeImportRejected([f"The file is larger than {IMPORT_MAX_BYTES // (1024 * 1024)}MB"])
+        try:
+            raw = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ChargeImportRejected(["The file is not saved as UTF-8 text: save it as \"CSV UTF-8\" "
+                                        "and try again"]) from None
+    if "\x00" in raw:
+        raise ChargeImportRejected([NUL_PROBLEM])
+    reader = csv.DictReader(io.StringIO(raw, newline=""))
+    try:
+        missing = [c for c in IMPORT_COLUMNS if c != "effective_to" and c not in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise ChargeImportRejected([f"Row 1: this row cannot be read as CSV ({exc})"]) from None
     if missing:
-        raise DomainError(f"The file has no column {', '.join(missing)}. Columns: {', '.join(IMPORT_COLUMNS)}",
-                          field="file")
-    return list(reader)
+        raise ChargeImportRejected([f"The file has no column {', '.join(missing)}. "
+                                    f"Columns: {', '.join(IMPORT_COLUMNS)}"])
+    records = []
+    try:
+        for record in reader:
+            records.append(record)
+    except csv.Error as exc:
+        raise ChargeImportRejected([f"Row {len(records) + 2}: this row cannot be read as CSV ({exc})"]) from None
+    return records
 
 
 def _conflict(a: ImportRow, b: ImportRow) -> bool:
@@ -175,7 +211,7 @@ def charge_import(*, file, actor) -> int:
     written in one transaction. Returns how many charges were created."""
     records = _read_csv(file)
     if not records:
-        raise DomainError("The file has no rows", field="file")
+        raise ChargeImportRejected(["The file has no rows"])
     clients = {c.reference: c for c in Client.objects.filter(
         reference__in={(r.get("client_reference") or "").strip() for r in records})}
     services = {s.code: s for s in ChargeableService.objects.all()}
@@ -184,8 +220,7 @@ def charge_import(*, file, actor) -> int:
             if (r := _check_row(n, record, clients, services, problems))]
     _overlaps_in_file(rows, problems)
     if problems:
-        raise DomainError("; ".join(problems[:50]) + (f"; and {len(problems) - 50} more" if len(problems) > 50 else ""),
-                          field="file")
+        raise ChargeImportRejected(problems)
     with transaction.atomic():
         for row in sorted(rows, key=lambda r: (r.effective_from, r.number)):
             try:
@@ -194,7 +229,7 @@ def charge_import(*, file, actor) -> int:
                               assessment_reference=row.assessment_reference, reason="Imported from the assessment system",
                               actor=actor, source=ChargeSource.IMPORT)
             except DomainError as exc:
-                raise DomainError(f"Row {row.number}, {exc.field or 'row'}: {exc.message}", field="file") from exc
+                raise ChargeImportRejected([f"Row {row.number}, {exc.field or 'row'}: {exc.message}"]) from exc
     return len(rows)
 
 
@@ -262,6 +297,12 @@ def load_billing_data(client_ids: list[int]) -> dict[int, dict]:
                                                      "weekly_rate", "amount")
     for client_id, *fields in lines:
         data[client_id]["billed"].append(billing.Billed(*fields))
+    # Credits for days after a death (debt.death) count as billed too, so the next run neither
+    # credits those days again nor, after a death recorded in error is reversed, re-bills them twice.
+    from ..death import death_credits_billed
+
+    for client_id, rows in death_credits_billed(client_ids).items():
+        data[client_id]["billed"].extend(rows)
     return data
 
 

@@ -1,4 +1,16 @@
 from .claims import Claim, ClaimLine, Dispute, DisputeNote
+from .deaths import DeathNoticePeriod
+from .exceptions import (
+    ExceptionOutcome,
+    ExceptionRule,
+    ExceptionStatus,
+    HighCostException,
+    HighCostExceptionNote,
+    HighCostExceptionTrigger,
+    NoSavingReason,
+    ProviderContract,
+    UrgentPlacement,
+)
 from .finance import BacsOriginator, JournalAccount
 from .packages import CarePackage
 from .payments import (
@@ -14,8 +26,10 @@ from .providers import BankDetailsChange, PaymentSchedule, Provider, ProviderEve
 from .rates import Band, GuidePrice, Rate, ServiceType, ToleranceRule, Uplift
 
 __all__ = [
-    "BacsOriginator", "Band", "BankDetailsChange", "JournalAccount", "CarePackage", "Claim", "ClaimLine", "Dispute", "DisputeNote", "GuidePrice",
+    "BacsOriginator", "Band", "BankDetailsChange", "DeathNoticePeriod", "JournalAccount", "CarePackage", "Claim", "ClaimLine", "Dispute", "DisputeNote", "GuidePrice",
     "Overpayment", "OverpaymentRecovery", "Payment", "PaymentRun", "PaymentSchedule", "Provider",
     "ProviderEvent", "ProviderLedgerEntry", "Rate", "ScheduledPayment", "ServiceType", "ToleranceRule", "Uplift",
     "UrgentPayment",
+    "ExceptionOutcome", "ExceptionRule", "ExceptionStatus", "HighCostException", "HighCostExceptionNote",
+    "HighCostExceptionTrigger", "NoSavingReason", "ProviderContract", "UrgentPlacement",
 ]

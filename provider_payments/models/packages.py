@@ -32,6 +32,9 @@ class CarePackage(models.Model):
         PackageStatus.APPROVED: {PackageStatus.ENDED},
         PackageStatus.ENDED: set(),
     }
+    #: Back from ended only to undo an end made because of a death recorded in error
+    #: (provider_payments.services.packages.package_reinstate).
+    REINSTATEMENTS = {PackageStatus.ENDED: {PackageStatus.PROVISIONAL, PackageStatus.APPROVED}}
 
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="care_packages")
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="packages")

@@ -89,18 +89,30 @@ class Rate(models.Model):
 
 
 class GuidePrice(models.Model):
-    """The council's guide price per unit of a service type, from a date (for high-cost exceptions)."""
+    """The council's guide price per unit of a service type, from a date, for one area or (area
+    empty) for every area (for high-cost exceptions). On a date the most specific price in force
+    wins: the area's latest price from on or before that date, else the all-areas one
+    (provider_payments.services.exceptions.guide_price_for)."""
 
     service_type = models.ForeignKey(ServiceType, on_delete=models.PROTECT, related_name="guide_prices")
+    area = models.ForeignKey("casework.Area", on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="guide_prices", help_text="Empty: every area")
     price = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
     effective_from = models.DateField()
 
     class Meta:
-        ordering = ["service_type__name", "effective_from"]
-        constraints = [models.UniqueConstraint(fields=["service_type", "effective_from"], name="guide_price_unique")]
+        ordering = ["service_type__name", "area__name", "effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["service_type", "effective_from"], condition=Q(area__isnull=True),
+                                    name="guide_price_unique"),
+            models.UniqueConstraint(fields=["service_type", "area", "effective_from"],
+                                    condition=Q(area__isnull=False), name="guide_price_area_unique"),
+            models.CheckConstraint(condition=Q(price__gt=0), name="guide_price_positive"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.service_type} £{self.price} from {self.effective_from}"
+        scope = self.area.name if self.area_id else "all areas"
+        return f"{self.service_type} ({scope}) £{self.price} from {self.effective_from}"
 
 
 class ToleranceRule(models.Model):

@@ -105,20 +105,42 @@ def overpayment_receipt(*, overpayment: Overpayment, amount: Decimal, received_o
     return recovery
 
 
-@transaction.atomic
-def overpayments_after_death(*, client, actor) -> list[Overpayment]:
-    """A death recorded late: lines already paid for care after the date of death become an
-    overpayment per provider (lines already in an overpayment are not counted twice)."""
-    if client.date_of_death is None:
-        return []
-    lines = (ClaimLine.objects.filter(client=client, service_date__gt=client.date_of_death,
-                                      claim__status=ClaimStatus.PAID, overpayments__isnull=True)
-             .exclude(result=LineResult.REJECTED).select_related("claim__provider"))
+LIVE_OVERPAYMENT = [OverpaymentStatus.IDENTIFIED, OverpaymentStatus.APPROVED, OverpaymentStatus.RECOVERED]
+
+
+def lines_after_death(client, statuses, provider: Provider | None = None,
+                      date_of_death: date | None = None) -> dict[int, list[ClaimLine]]:
+    """Claim lines (claims in `statuses`, not rejected) for care after the client's care ended
+    (the date of death plus the notice period for the line's service), not already in an
+    overpayment still standing, by provider."""
+    died = date_of_death or client.date_of_death
+    if died is None:
+        return {}
+    from .notice import NoticeBook
+
+    lines = (ClaimLine.objects.filter(client=client, service_date__gt=died, claim__status__in=statuses)
+             .exclude(result=LineResult.REJECTED).exclude(overpayments__status__in=LIVE_OVERPAYMENT)
+             .select_related("claim__provider", "service_type").order_by("service_date", "pk"))
+    if provider is not None:
+        lines = lines.filter(claim__provider=provider)
+    book = NoticeBook()
     by_provider: dict[int, list[ClaimLine]] = {}
     for line in lines:
+        if line.service_type_id and line.service_date <= book.care_ends(line.service_type, died):
+            continue  # within the notice period: due
         by_provider.setdefault(line.claim.provider_id, []).append(line)
+    return by_provider
+
+
+@transaction.atomic
+def overpayments_after_death(*, client, actor, provider: Provider | None = None,
+                             statuses=(ClaimStatus.PAID,)) -> list[Overpayment]:
+    """A death recorded late: lines already paid (or, with `statuses`, approved for payment) for
+    care after the care ended (the date of death, or the end of the notice period) become an
+    overpayment per provider. Lines already in an overpayment are not counted twice, unless that
+    overpayment was cancelled."""
     made = []
-    for group in by_provider.values():
+    for group in lines_after_death(client, list(statuses), provider).values():
         total = to_pennies(sum((l.payable_amount for l in group), ZERO))
         if total > 0:
             made.append(overpayment_record(

@@ -92,4 +92,62 @@ def package_transition(*, package: CarePackage, to_status: str, actor, end_date:
                     + (f" (ends {package.end_date:%d %B %Y})" if to_status == PackageStatus.ENDED else "")
                     + (f", {format_pounds(cost)} a week" if cost is not None else ""),
                     actor, old={"status": old}, new={"status": to_status}, body=reason)
+    if to_status == PackageStatus.APPROVED:
+        # A newly approved commitment is checked against the high-cost rules at once (the nightly
+        # job catches rate and guide price changes later).
+        from .exceptions import exceptions_detect_for_package
+
+        exceptions_detect_for_package(package=package, actor=actor)
+    return package
+
+
+def _end_text(end_date: date | None) -> str:
+    return f"{end_date:%d %B %Y}" if end_date else "no end date"
+
+
+@transaction.atomic
+def package_change_end(*, package: CarePackage, end_date: date, actor, reason: str) -> CarePackage:
+    """Move the end date of an ended package (a death ends it sooner; a death recorded in error
+    gives the old date back), with the reason, on its history and the client's timeline."""
+    package = CarePackage.objects.select_for_update().select_related("client").get(pk=package.pk)
+    if package.status != PackageStatus.ENDED:
+        raise DomainError(f"Package {package.reference} is {package.get_status_display().lower()}: end it first")
+    if not reason.strip():
+        raise DomainError("Give the reason for changing the end date", field="reason")
+    if end_date < package.start_date:
+        raise DomainError("The end date must be on or after the start date", field="end_date")
+    if end_date == package.end_date:
+        return package
+    old = package.end_date
+    package.end_date = end_date
+    package._change_reason = reason.strip()
+    package.save(update_fields=["end_date"])
+    client_timeline(package.client, "provider.package.end_changed",
+                    f"{package.reference} now ends {_end_text(end_date)} (was {_end_text(old)})", actor,
+                    old={"end_date": old.isoformat() if old else None},
+                    new={"end_date": end_date.isoformat()}, body=reason.strip())
+    return package
+
+
+@transaction.atomic
+def package_reinstate(*, package: CarePackage, to_status: str, end_date: date | None, actor,
+                      reason: str) -> CarePackage:
+    """Undo the end of a package ended because of a death recorded in error: back to the status and
+    end date it had (CarePackage.REINSTATEMENTS), recorded on its history and the client's timeline."""
+    package = CarePackage.objects.select_for_update().select_related("client").get(pk=package.pk)
+    if to_status not in CarePackage.REINSTATEMENTS.get(package.status, set()):
+        raise refuse_transition("Package", package.reference, package.get_status_display(),
+                                PackageStatus(to_status).label if to_status in PackageStatus.values else to_status)
+    if not reason.strip():
+        raise DomainError("Give the reason for reinstating the package", field="reason")
+    if end_date is not None and end_date < package.start_date:
+        raise DomainError("The end date must be on or after the start date", field="end_date")
+    old = {"status": package.status, "end_date": package.end_date.isoformat() if package.end_date else None}
+    package.status, package.end_date = to_status, end_date
+    package._change_reason = reason.strip()
+    package.save(update_fields=["status", "end_date"])
+    client_timeline(package.client, "provider.package.status",
+                    f"{package.reference} reinstated: {PackageStatus(to_status).label.lower()}, {_end_text(end_date)}",
+                    actor, old=old, new={"status": to_status, "end_date": end_date.isoformat() if end_date else None},
+                    body=reason.strip())
     return package

@@ -88,6 +88,8 @@ def _payment_run(run: Run) -> PaymentRun:
 
 
 def _scheduled(provider: Provider, period: tuple[date, date], book: RateBook) -> list[ScheduledPayment]:
+    from .notice import package_paid_through
+
     start, end = period
     packages = (CarePackage.objects.filter(provider=provider, service_type__billing_basis=BillingBasis.SCHEDULED,
                                            status__in=[PackageStatus.APPROVED, PackageStatus.ENDED], start_date__lte=end)
@@ -95,7 +97,7 @@ def _scheduled(provider: Provider, period: tuple[date, date], book: RateBook) ->
     rows = []
     for package in packages:
         first = max(start, package.start_date)
-        last = min(x for x in (end, package.end_date, package.client.date_of_death) if x is not None)
+        last = min(x for x in (end, package.end_date, package_paid_through(package)) if x is not None)
         if first > last or ScheduledPayment.objects.filter(package=package, period_start=first).exists():
             continue
         amount = commissioned_cost(package, first, last, book)

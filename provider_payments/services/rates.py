@@ -74,7 +74,8 @@ def rate_in_force(provider: Provider, service_type: ServiceType, band: Band, on:
 
 
 def guide_price_on(service_type: ServiceType, on: date) -> Decimal | None:
-    price = GuidePrice.objects.filter(service_type=service_type, effective_from__lte=on).order_by("-effective_from").first()
+    price = GuidePrice.objects.filter(service_type=service_type, area__isnull=True,
+                                      effective_from__lte=on).order_by("-effective_from").first()
     return price.price if price else None
 
 
@@ -84,10 +85,12 @@ def days(start: date, end: date) -> int:
 
 def commissioned_cost(package, start: date, end: date, book: RateBook) -> Decimal:
     """The package's commissioned cost over start..end (inclusive), clipped to the package's dates and
-    the client's death, split at every rate change: units a week × days ÷ 7 × rate, rounded half up
-    to the penny on each piece (WE-11)."""
+    the client's death (and any notice period after it), split at every rate change: units a week ×
+    days ÷ 7 × rate, rounded half up to the penny on each piece (WE-11)."""
+    from .notice import package_paid_through
+
     start = max(start, package.start_date)
-    last = min(x for x in (end, package.end_date, package.client.date_of_death) if x is not None)
+    last = min(x for x in (end, package.end_date, package_paid_through(package)) if x is not None)
     if start > last:
         return ZERO
     if package.agreed_rate is not None:

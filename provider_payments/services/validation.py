@@ -4,7 +4,8 @@ For each line, in date order (so that a week's commissioned units are used up in
 was given):
 1. the client exists, and the service code is known;
 2. the date lies in the claim period;
-3. the client was alive on that date (care after the date of death is not paid);
+3. the client was alive on that date, or the date is within the notice period after the death
+   that the service's DeathNoticePeriod gives (care after that is not paid);
 4. an approved package with this provider for this service covered the date;
 5. the line does not duplicate another line of this claim, or one already approved or paid;
 6. the unit rate is the package's agreed rate or the card's rate in force on that date;
@@ -25,6 +26,7 @@ from casework.money import ZERO, format_pounds, to_pennies
 from ..claim_files import ClaimRow
 from ..constants import ClaimStatus, LineResult, PackageStatus, Unit
 from ..models import CarePackage, ClaimLine, ServiceType, ToleranceRule
+from .notice import NoticeBook
 from .rates import RateBook
 
 PAID_OR_APPROVED = [ClaimStatus.APPROVED, ClaimStatus.PAID]
@@ -114,6 +116,7 @@ class Context:
             self.packages[(package.client_id, package.service_type_id)].append(package)
         self.book = book or RateBook.for_providers([provider_id])
         self._tolerances: Tolerances | None = None
+        self._notice: NoticeBook | None = None
         others = ClaimLine.objects.filter(claim__status__in=PAID_OR_APPROVED).exclude(result=LineResult.REJECTED)
         if exclude_claim_id:
             others = others.exclude(claim_id=exclude_claim_id)
@@ -131,6 +134,16 @@ class Context:
             package = self.package_by_id.get(row["package_id"])
             factor = 60 if package and package.service_type.unit == Unit.HOUR else 1
             self.used[(row["package_id"], week_start(row["service_date"]))] += row["units"] * factor
+
+    def care_ends(self, service_type_id: int, date_of_death: date) -> date:
+        """The date of death plus the notice period for the service (rules loaded on first use)."""
+        if self._notice is None:
+            self._notice = NoticeBook()
+        return self._notice.care_ends(self.services_by_id[service_type_id], date_of_death)
+
+    @property
+    def services_by_id(self) -> dict:
+        return {s.pk: s for s in self.services.values()}
 
     @property
     def tolerances(self) -> Tolerances:
@@ -205,8 +218,11 @@ def _validate(o: Outcome, ctx: Context, period_start: date, period_end: date, ec
     on = row.service_date
     if not period_start <= on <= period_end:
         o.reject(f"{_long(on)} is outside the claim period {_long(period_start)} to {_long(period_end)}")
-    elif client.date_of_death and on > client.date_of_death:
-        o.reject(f"After the client's death on {_long(client.date_of_death)}")
+    elif client.date_of_death and on > ctx.care_ends(service.pk, client.date_of_death):
+        ends = ctx.care_ends(service.pk, client.date_of_death)
+        o.reject(f"After the client's death on {_long(client.date_of_death)}" if ends == client.date_of_death else
+                 f"After care ended on {_long(ends)}, the notice period after the client's death on "
+                 f"{_long(client.date_of_death)}")
     package, why = _package_on(ctx, client.pk, service.pk, on)
     if o.result == LineResult.REJECTED:
         pass

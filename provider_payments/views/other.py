@@ -116,6 +116,11 @@ def package_detail(request, pk: int):
                       for h in history]}
     actions = [("Change status", reverse("provider_payments:package_status", args=[pk]))] if (
         has_any_role(request.user, WORKERS) and package.ALLOWED_TRANSITIONS.get(package.status)) else []
+    from .exceptions import PLACEMENT_RECORDERS
+
+    if has_any_role(request.user, PLACEMENT_RECORDERS):
+        actions.append(("Record as an urgent placement", reverse("provider_payments:urgent_placement_record",
+                                                                 args=[pk])))
     return render(request, "provider_payments/page.html", {
         "title": f"Care package {package.reference}", "summary": summary, "actions": actions, "tables": [table],
         "back_url": reverse("provider_payments:package_list")})

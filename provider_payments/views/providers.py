@@ -55,7 +55,8 @@ def home(request):
              ("Disputes", reverse("provider_payments:dispute_list")),
              ("Overpayments", reverse("provider_payments:overpayment_list")),
              ("Uplifts", reverse("provider_payments:uplift_list")),
-             ("Urgent payments", reverse("provider_payments:urgent_list"))]
+             ("Urgent payments", reverse("provider_payments:urgent_list")),
+             ("Committed spend forecast", reverse("provider_payments:forecast"))]
     actions = [("Import a claim", reverse("provider_payments:claim_import"))] if has_any_role(request.user, WORKERS) else []
     work = {"caption": "Work waiting", "headers": [("Queue", False), ("Items", True)],
             "rows": [[cell(label, url), cell(n, numeric=True)] for label, n, url in counts]}

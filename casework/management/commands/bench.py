@@ -65,6 +65,7 @@ APP_BENCHES = {
     "dpa": ("bench_deferred",),
     "dp-audit": ("bench_direct", "dp-audit"),
     "provider-validation": ("bench_provider", "validation"),
+    "forecast": ("bench_forecast",),
 }
 
 

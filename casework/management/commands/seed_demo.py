@@ -175,7 +175,7 @@ class Command(BaseCommand):
             | Q(content_type__app_label="debt", content_type__model__in=[
                 "chargeableservice", "billingcycle", "recoverystage", "recoverythreshold", "limitationrule",
                 "writeofflevel", "breathingspacerule", "planrule", "spendingguideline", "courtfeeband",
-                "claiminterestrule"])))
+                "claiminterestrule", "estatefollowuprule"])))
 
     @transaction.atomic
     def _clients(self, users: dict) -> None:

@@ -1,0 +1,1 @@
+"""Deaths: one record, consequences proposed by every app, confirmed by an officer, reversible."""
