@@ -2,10 +2,15 @@
 
 A page declares its columns once; `export_response` streams CSV or writes XLSX (openpyxl in
 write-only mode, so large exports stay small in memory). Text that a spreadsheet would run as a
-formula (starting =, +, -, @, tab or carriage return) is prefixed with an apostrophe.
+formula (starting =, +, -, @, tab or carriage return) is prefixed with an apostrophe (OWASP's rule
+for CSV injection), in headers and cells alike; numbers (Decimal, int, float) stay numbers, and
+so does text that is just a negative number ("-12.50"), which no spreadsheet runs. Control
+characters that XLSX cannot hold are dropped from XLSX cells, and the file and sheet names keep
+only characters that are safe in a header and a sheet title.
 """
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,9 +19,12 @@ from typing import Any, Callable, Iterable
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 FORMATS = {"csv", "xlsx"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NEGATIVE_NUMBER = re.compile(r"-\d+(?:\.\d+)?\Z", re.ASCII)
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 @dataclass(frozen=True)
@@ -32,21 +40,24 @@ def requested_format(request) -> str | None:
 
 def safe_text(value: Any) -> Any:
     """Neutralise spreadsheet formula injection in text; leave numbers and dates as they are."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NEGATIVE_NUMBER.match(value):
         return "'" + value
     return value
 
 
-def _cell(value: Any) -> Any:
+def _cell(value: Any, xlsx: bool = False) -> Any:
     if value is None:
         return ""
-    if isinstance(value, (Decimal, int, date)) and not isinstance(value, bool):
+    if isinstance(value, (Decimal, int, float, date)) and not isinstance(value, bool):
         if isinstance(value, datetime):
             return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
         return value
     if isinstance(value, bool):
         return "Yes" if value else "No"
-    return safe_text(str(value))
+    text = str(value)
+    if xlsx:  # XLSX (XML) cannot hold most control characters: drop them (before the formula check)
+        text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    return safe_text(text)
 
 
 class _Echo:
@@ -56,12 +67,14 @@ class _Echo:
 
 def export_response(rows: Iterable[Any], columns: list[Column], filename: str, fmt: str) -> HttpResponse:
     stamp = timezone.localtime().strftime("%Y-%m-%d")
+    filename = _UNSAFE_NAME.sub("-", filename).strip("-.") or "export"
+    headers = [safe_text(c.header) for c in columns]
     if fmt == "csv":
         writer = csv.writer(_Echo())
 
         def lines():
             yield "\ufeff"  # so spreadsheet programs read the file as UTF-8
-            yield writer.writerow([c.header for c in columns])
+            yield writer.writerow(headers)
             for row in rows:
                 yield writer.writerow([_csv_text(_cell(c.value(row))) for c in columns])
 
@@ -70,9 +83,9 @@ def export_response(rows: Iterable[Any], columns: list[Column], filename: str, f
         return response
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=filename[:31])
-    sheet.append([c.header for c in columns])
+    sheet.append([_cell(c.header, xlsx=True) for c in columns])
     for row in rows:
-        sheet.append([_cell(c.value(row)) for c in columns])
+        sheet.append([_cell(c.value(row), xlsx=True) for c in columns])
     buffer = io.BytesIO()
     workbook.save(buffer)
     response = HttpResponse(

@@ -21,7 +21,7 @@ from casework.constants import (
     RepresentativeKind,
     TimelineKind,
 )
-from casework.models import Client, Team
+from casework.models import Area, Client, Team
 from casework.models.clients import normalise_postcode, validate_nhs_number
 from casework.money import MoneyError, parse_money
 from casework.roles import CASEWORKERS
@@ -86,6 +86,8 @@ class ClientForm(GovForm):
     postcode = forms.CharField(max_length=8, widget=forms.TextInput(attrs={"class": "govuk-input--width-10"}))
     phone = forms.CharField(label="Phone number", max_length=30, required=False)
     email = forms.EmailField(label="Email address", required=False)
+    area = forms.ModelChoiceField(label="Area", queryset=Area.objects.all(), required=False,
+                                  empty_label="Not recorded", help_text="The council locality the client lives in")
     capacity = forms.ChoiceField(label="Capacity to manage their finances", choices=Capacity.choices,
                                  widget=forms.RadioSelect)
     capacity_assessed_on = _date("Date capacity was assessed", required=False)

@@ -39,10 +39,11 @@ def parse_money(text: str) -> Decimal:
         raise MoneyError("Enter an amount in pounds and pence, like 125.50") from exc
     if not amount.is_finite():
         raise MoneyError("Enter an amount in pounds and pence, like 125.50")
-    if amount != amount.quantize(PENNY):
-        raise MoneyError("Enter an amount to the penny, with no more than 2 decimal places")
+    # The size first: quantizing a huge amount such as 1e999999 raises InvalidOperation.
     if abs(amount) >= Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES):
         raise MoneyError("Enter a smaller amount")
+    if amount != amount.quantize(PENNY):
+        raise MoneyError("Enter an amount to the penny, with no more than 2 decimal places")
     return amount.quantize(PENNY)
 
 

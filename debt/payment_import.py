@@ -6,13 +6,15 @@ Every row is checked before anything is written; all the problems are reported a
 import csv
 import hashlib
 import io
+import itertools
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
 from django.utils import timezone
 
-from casework.money import MoneyError, parse_money
+from casework.money import DECIMAL_PLACES, MAX_DIGITS, MoneyError, format_pounds, parse_money
 from casework.services import DomainError
 
 from .constants import PaymentMethod
@@ -21,6 +23,10 @@ REQUIRED_COLUMNS = ("date", "amount", "method", "reference")
 OPTIONAL_COLUMNS = ("client_reference", "payer")
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 MAX_BYTES = 5 * 1024 * 1024
+#: A NUL byte means UTF-16 or a binary file (and PostgreSQL text cannot hold one either).
+NUL_PROBLEM = "The file has NUL (zero) bytes, so it is not a CSV file: save it as \"CSV UTF-8\" and try again"
+#: The file's total is stored as money (MAX_DIGITS digits, DECIMAL_PLACES of them pence).
+MAX_FILE_TOTAL = Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES)
 
 
 class ImportRejected(DomainError):
@@ -46,13 +52,25 @@ def file_sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def storage_name(name: str, default: str) -> str:
+    """The uploaded file's name made safe to store under: ASCII letters, digits, '.', '-' and '_'
+    only, and its last 80 characters (a browser may send a name of any length or script; the
+    storage path must fit its column and the file system). The name as sent is kept separately."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name.rsplit("/", 1)[-1]).strip("._")[-80:].lstrip("._")
+    return safe or default
+
+
 def parse_payment_file(data: bytes) -> list[PaymentRow]:
     """Every row of the file, or ImportRejected listing every problem found."""
     text = _decode(data)
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    _check_header(reader.fieldnames)
+    _check_header(_csv_step(reader, 1, lambda: reader.fieldnames))
     rows, problems = [], []
-    for number, raw in enumerate(reader, start=2):
+    records = iter(reader)
+    for number in itertools.count(2):
+        raw = _csv_step(reader, number, lambda: next(records, None))
+        if raw is None:
+            break
         clean = {(k or "").strip().lower(): (v or "").strip() if isinstance(v, str) else "" for k, v in raw.items()}
         row, row_problems = _parse_row(number, clean)
         problems += row_problems
@@ -62,7 +80,19 @@ def parse_payment_file(data: bytes) -> list[PaymentRow]:
         raise ImportRejected(problems)
     if not rows:
         raise ImportRejected(["The file has a header row but no payments"])
+    if sum((row.amount for row in rows), Decimal("0")) >= MAX_FILE_TOTAL:
+        raise ImportRejected([f"The payments add up to more than {format_pounds(MAX_FILE_TOTAL - Decimal('0.01'))}: "
+                              "split the file"])
     return rows
+
+
+def _csv_step(reader, number: int, step):
+    """One step of the CSV reader; a row Python's csv module cannot read (a cell over its field
+    size limit, say) refuses the file, naming the row."""
+    try:
+        return step()
+    except csv.Error as exc:
+        raise ImportRejected([f"Row {number}: this row cannot be read as CSV ({exc})"]) from None
 
 
 def _decode(data: bytes) -> str:
@@ -71,9 +101,12 @@ def _decode(data: bytes) -> str:
     if len(data) > MAX_BYTES:
         raise ImportRejected([f"The file is larger than {MAX_BYTES // (1024 * 1024)}MB"])
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ImportRejected(["The file is not saved as UTF-8 text: save it as \"CSV UTF-8\" and try again"]) from None
+    if "\x00" in text:
+        raise ImportRejected([NUL_PROBLEM])
+    return text
 
 
 def _check_header(fieldnames: list[str] | None) -> None:
@@ -126,7 +159,7 @@ def _parse_date(text: str, problem) -> date | None:
 def _parse_amount(text: str, problem) -> Decimal | None:
     try:
         amount = parse_money(text)
-    except MoneyError:
+    except (MoneyError, ArithmeticError):  # ArithmeticError: decimal.InvalidOperation for '1e999999'
         problem("amount", f"'{text}' is not an amount")
         return None
     if amount <= 0:

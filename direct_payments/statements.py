@@ -8,6 +8,8 @@ is collected and reported at once as "Row 7, balance: ...", counting rows as a s
 import csv
 import hashlib
 import io
+import itertools
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property, lru_cache
@@ -20,6 +22,8 @@ from casework.services import DomainError
 from .constants import DateFormat
 
 MAX_BYTES = 10 * 1024 * 1024
+#: A NUL byte means UTF-16 or a binary file (and PostgreSQL text cannot hold one either).
+NUL_PROBLEM = "The file has NUL (zero) bytes, so it is not a CSV file: save it as \"CSV UTF-8\" and try again"
 
 
 class StatementRejected(DomainError):
@@ -85,27 +89,55 @@ def file_sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def storage_name(name: str, default: str) -> str:
+    """The uploaded file's name made safe to store under: ASCII letters, digits, '.', '-' and '_'
+    only, and its last 80 characters (a browser may send a name of any length or script; the
+    storage path must fit its column and the file system). The name as sent is kept separately."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name.rsplit("/", 1)[-1]).strip("._")[-80:].lstrip("._")
+    return safe or default
+
+
 def _decode(data: bytes) -> str:
     if not data.strip():
         raise StatementRejected(["The file is empty"])
     if len(data) > MAX_BYTES:
         raise StatementRejected([f"The file is larger than {MAX_BYTES // (1024 * 1024)}MB"])
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise StatementRejected(["The file is not saved as UTF-8 text: save it as \"CSV UTF-8\" and try again"]) from None
+    if "\x00" in text:
+        raise StatementRejected([NUL_PROBLEM])
+    return text
+
+
+def _next_row(reader, number: int) -> list[str] | None:
+    """The next row, or None at the end; a row Python's csv module cannot read (a cell over its
+    field size limit, say) refuses the file, naming the row."""
+    try:
+        return next(reader, None)
+    except csv.Error as exc:
+        raise StatementRejected([f"Row {number}: this row cannot be read as CSV ({exc})"]) from None
 
 
 def read_header(data: bytes) -> list[str]:
     """The column names in the file's first row (to offer them when a new bank is mapped)."""
     reader = csv.reader(io.StringIO(_decode(data), newline=""))
-    return [name.strip() for name in next(reader, [])]
+    return [name.strip() for name in _next_row(reader, 1) or []]
+
+
+def _rows(reader):
+    for number in itertools.count(2):
+        raw = _next_row(reader, number)
+        if raw is None:
+            return
+        yield number, raw
 
 
 def read_statement(data: bytes, mapping: Mapping) -> list[Line]:
     """Every line of the file in file order, or StatementRejected listing every problem."""
     reader = csv.reader(io.StringIO(_decode(data), newline=""))
-    header = [name.strip().lower() for name in next(reader, [])]
+    header = [name.strip().lower() for name in _next_row(reader, 1) or []]
     index, problems = {}, []
     for label, column in mapping.required():
         if column.strip().lower() not in header:
@@ -115,7 +147,7 @@ def read_statement(data: bytes, mapping: Mapping) -> list[Line]:
     if problems:
         raise StatementRejected(problems)
     lines = []
-    for number, raw in enumerate(reader, start=2):
+    for number, raw in _rows(reader):
         if not any(cell.strip() for cell in raw):
             continue
         line = _read_row(number, raw, index, mapping, problems)
@@ -136,7 +168,7 @@ def _cell(raw: list[str], index: dict, label: str) -> str:
 def _money(text: str, number: int, label: str, problems: list[str]) -> Decimal | None:
     try:
         return parse_money(text)
-    except MoneyError:
+    except (MoneyError, ArithmeticError):  # ArithmeticError: decimal.InvalidOperation for '1e999999'
         problems.append(f"Row {number}, {label}: '{text}' is not an amount")
         return None
 
@@ -147,7 +179,9 @@ def _read_row(number: int, raw: list[str], index: dict, mapping: Mapping, proble
     try:
         on = _parse_date(text, mapping.date_format)
     except ValueError:
-        problems.append(f"Row {number}, date: '{text}' is not a date like {DateFormat(mapping.date_format).label}")
+        fmt = mapping.date_format
+        example = DateFormat(fmt).label if fmt in DateFormat.values else fmt
+        problems.append(f"Row {number}, date: '{text}' is not a date like {example}")
         on = None
     description = _cell(raw, index, "description")
     payee = _cell(raw, index, "payee")

@@ -22,6 +22,13 @@ ECM_COLUMNS = ("client_reference", "service_code", "visit_date", "planned_start"
 ECM_OPTIONAL = ("rate",)
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 MAX_BYTES = 10 * 1024 * 1024
+#: A NUL byte means UTF-16 or a binary file (and PostgreSQL text cannot hold one either).
+NUL_PROBLEM = "The file has NUL (zero) bytes, so it is not a CSV file: save it as \"CSV UTF-8\" and try again"
+#: What a claim line can hold (ClaimLine's columns): longer or larger values are refused by row.
+CLIENT_REFERENCE_LENGTH, SERVICE_CODE_LENGTH = 20, 30
+MAX_UNITS, UNIT_PLACES = Decimal(1_000_000), Decimal("0.0001")
+MAX_RATE = Decimal(100_000)
+MAX_MINUTES = 24 * 60
 
 
 class ImportRejected(DomainError):
@@ -70,20 +77,36 @@ def _decimal(text: str) -> Decimal:
         raise ValueError(f"'{text}' is not a number") from None
     if not value.is_finite() or value < 0:
         raise ValueError(f"'{text}' is not a number of zero or more")
+    if value >= MAX_UNITS or value != value.quantize(UNIT_PLACES):
+        raise ValueError(f"'{text}' is not a number less than {MAX_UNITS:,} with at most 4 decimal places")
     return value
 
 
 def _money(text: str) -> Decimal:
     try:
-        return parse_money(text)
+        value = parse_money(text)
     except MoneyError as exc:
         raise ValueError(f"'{text}': {exc}") from None
+    except ArithmeticError:  # decimal.InvalidOperation from parse_money for '1e999999'
+        raise ValueError(f"'{text}' is not an amount") from None
+    if abs(value) >= MAX_RATE:
+        raise ValueError(f"'{text}' is more than the most a line may claim (£{MAX_RATE:,})")
+    return value
 
 
 def _minutes(text: str) -> int:
-    if not text.strip().isdigit():
-        raise ValueError(f"'{text}' is not a whole number of minutes")
-    return int(text.strip())
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_MINUTES:
+        raise ValueError(f"'{text}' is not a whole number of minutes from 0 to {MAX_MINUTES}")
+    return int(text)
+
+
+def _text(length: int):
+    def parse(text: str) -> str:
+        if len(text) > length:
+            raise ValueError(f"'{text[:20]}…' is longer than {length} characters")
+        return text
+    return parse
 
 
 def _read(data: bytes) -> tuple[list[str], list[dict]]:
@@ -93,12 +116,22 @@ def _read(data: bytes) -> tuple[list[str], list[dict]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ImportRejected(["The file is not a UTF-8 CSV file"]) from None
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames:
-        raise ImportRejected(["The file is empty"])
-    headers = [h.strip() for h in reader.fieldnames]
-    reader.fieldnames = headers
-    return headers, list(reader)
+    if "\x00" in text:
+        raise ImportRejected([NUL_PROBLEM])
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    records: list[dict] = []
+    headers: list[str] | None = None
+    try:
+        if not reader.fieldnames:
+            raise ImportRejected(["The file is empty"])
+        headers = [h.strip() for h in reader.fieldnames]
+        reader.fieldnames = headers
+        for record in reader:
+            records.append(record)
+    except csv.Error as exc:  # a cell over the csv module's field size limit, say
+        row = 1 if headers is None else len(records) + 2
+        raise ImportRejected([f"Row {row}: this row cannot be read as CSV ({exc})"]) from None
+    return headers, records
 
 
 def parse_claim_file(data: bytes, source: str, mapping: dict | None = None) -> list[ClaimRow]:
@@ -134,8 +167,8 @@ def parse_claim_file(data: bytes, source: str, mapping: dict | None = None) -> l
                 row_problems.append(f"Row {number}, {column[name]}: {exc}")
                 return None
 
-        values["client_reference"] = parse("client_reference", str)
-        values["service_code"] = parse("service_code", str)
+        values["client_reference"] = parse("client_reference", _text(CLIENT_REFERENCE_LENGTH))
+        values["service_code"] = parse("service_code", _text(SERVICE_CODE_LENGTH))
         if source == ClaimSource.ECM:
             values["service_date"] = parse("visit_date", _date)
             values["start_time"] = parse("planned_start", _time)

@@ -39,3 +39,9 @@ def test_a_split_floors_each_part_and_puts_the_remainder_last_so_parts_sum_to_th
 @pytest.mark.parametrize("amount, text", [(Decimal("1234.5"), "£1,234.50"), (Decimal("-12"), "-£12.00")])
 def test_pounds_are_formatted_at_the_edge(amount, text):
     assert format_pounds(amount) == text
+
+
+@pytest.mark.parametrize("text", ["1e999999", "-1e999999", "99999999999999.999"])
+def test_an_absurdly_large_amount_is_refused_not_a_crash(text):
+    with pytest.raises(MoneyError, match="smaller amount"):
+        parse_money(text)

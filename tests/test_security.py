@@ -15,6 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from casework.models import Client
 from casework.models.accounts import DEMO_GROUP
 from casework.roles import Role
+from debt.estates_demo import CLIENTS as ESTATE_DEMO_CLIENTS
 from deferred_payments.demo import CLIENTS as DEFERRED_DEMO_CLIENTS
 
 from .factories import UserFactory
@@ -143,8 +144,8 @@ def test_seeding_the_demo_twice_adds_nothing_the_second_time(capsys):
     counts = (Client.objects.count(), Group.objects.get(name=DEMO_GROUP).user_set.count())
     call_command("seed_demo")
     assert (Client.objects.count(), Group.objects.get(name=DEMO_GROUP).user_set.count()) == counts
-    # The core demo's 150 clients plus the deferred payment demo's own care-home residents.
-    assert counts[0] == 150 + len(DEFERRED_DEMO_CLIENTS)
+    # The core demo's 150 clients plus the deferred payment and estate demos' own clients.
+    assert counts[0] == 150 + len(DEFERRED_DEMO_CLIENTS) + len(ESTATE_DEMO_CLIENTS)
     out = capsys.readouterr().out
     assert "teamleader" in out and "demo-careledger-2026" in out
 

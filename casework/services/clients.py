@@ -1,7 +1,7 @@
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from casework.constants import TimelineKind
@@ -14,7 +14,7 @@ CLIENT_FIELDS = [
     "reference", "nhs_number", "title", "first_name", "middle_names", "last_name", "preferred_name",
     "date_of_birth", "address_line_1", "address_line_2", "town", "county", "postcode", "phone", "email",
     "capacity", "capacity_assessed_on", "capacity_assessor", "communication_needs", "communication_language",
-    "safeguarding_flag", "safeguarding_note",
+    "safeguarding_flag", "safeguarding_note", "area",
 ]
 
 
@@ -84,7 +84,11 @@ def client_update(*, client: Client, actor, reason: str = "", **fields) -> Clien
 
 
 def _jsonable(value):
-    return value.isoformat() if isinstance(value, date) else value
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, models.Model):  # a foreign key such as the area: its name
+        return str(value)
+    return value
 
 
 @transaction.atomic

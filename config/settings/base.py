@@ -230,6 +230,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation's documented responses include its 400/401/403/404 errors.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "casework.api.schema.document_error_responses"],
 }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]

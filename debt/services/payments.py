@@ -20,7 +20,7 @@ from casework.services import DomainError, account_for_client, ledger_post, ledg
 from .. import selectors
 from ..constants import PaymentMethod, SuspenseStatus
 from ..models import Invoice, Payment, PaymentAllocation, PaymentImport, SuspensePayment
-from ..payment_import import ImportRejected, PaymentRow, file_sha256, parse_payment_file
+from ..payment_import import ImportRejected, PaymentRow, file_sha256, parse_payment_file, storage_name
 
 Allocation = tuple[Invoice, Decimal]
 
@@ -223,7 +223,8 @@ def _store(data: bytes, name: str) -> str:
     """Save the file through Django's storage. If the transaction later rolls back the file is
     left behind but nothing refers to it."""
     stamp = timezone.now()
-    return default_storage.save(f"imports/payments/{stamp:%Y/%m}/{name or 'payments.csv'}", ContentFile(data))
+    return default_storage.save(f"imports/payments/{stamp:%Y/%m}/{storage_name(name, 'payments.csv')}",
+                                ContentFile(data))
 
 
 def payment_import(*, file, source: str, actor) -> PaymentImport:

@@ -199,7 +199,8 @@ def _write_upload(audit, kind, bank_format, name, data, ordered, actor) -> State
     audit = Audit.objects.select_for_update().get(pk=audit.pk)
     if bank_format is not None and bank_format.pk is None:
         bank_format.save()
-    stored = default_storage.save(f"direct_payments/statements/{timezone.now():%Y/%m}/{name}", ContentFile(data))
+    stored = default_storage.save(f"direct_payments/statements/{timezone.now():%Y/%m}/"
+                                  f"{statements.storage_name(name, 'statement.csv')}", ContentFile(data))
     first, last = ordered[0], ordered[-1]
     upload = StatementUpload.objects.create(
         audit=audit, kind=kind, bank_format=bank_format, original_name=name, file=stored,

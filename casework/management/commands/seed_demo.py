@@ -27,7 +27,7 @@ from casework.constants import (
     RepresentativeKind,
     TimelineKind,
 )
-from casework.models import Client, Team
+from casework.models import Area, Client, Team
 from casework.models.accounts import DEMO_GROUP
 from casework.models.clients import nhs_check_digit
 from casework.roles import Role
@@ -77,6 +77,9 @@ NOTES = [
 ]
 POSTCODES = ["NM1 2AB", "NM2 4JX", "NM3 6PL", "NM4 1QT", "NM5 9RD", "NM6 3HS", "NM7 8UW", "NM8 5YB"]
 CLIENT_COUNT = 150
+#: The council's localities, by postcode district (for reports, guide prices and the spend forecast).
+AREA_FOR_DISTRICT = {"NM1": "Northmoor Town", "NM2": "Northmoor Town", "NM3": "Eastfield", "NM4": "Eastfield",
+                     "NM5": "Southdale", "NM6": "Southdale", "NM7": "Westbury", "NM8": "Westbury"}
 
 
 class Command(BaseCommand):
@@ -187,6 +190,7 @@ class Command(BaseCommand):
         officers = {team: [u for u in users.values() if hasattr(u, "teams") and u.teams.filter(name=team).exists()]
                     for team in teams}
         income = users["income"]
+        areas = {name: Area.objects.get_or_create(name=name)[0] for name in set(AREA_FOR_DISTRICT.values())}
         for i in range(CLIENT_COUNT):
             body = f"{(700000000 + i * 9973) % 1000000000:09d}"
             check = nhs_check_digit(body)
@@ -206,7 +210,8 @@ class Command(BaseCommand):
                 address_line_1=fake.street_address().replace("\n", ", "),
                 town="Northmoor",
                 county="Northmoorshire",
-                postcode=rnd.choice(POSTCODES),
+                postcode=(postcode := rnd.choice(POSTCODES)),
+                area=areas[AREA_FOR_DISTRICT[postcode.split()[0]]],
                 phone=f"01632 {rnd.randint(100000, 999999)}",
                 capacity=Capacity.LACKS if lacks else Capacity.HAS,
                 capacity_assessed_on=today - timedelta(days=rnd.randint(30, 900)) if lacks else None,
