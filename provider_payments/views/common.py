@@ -30,14 +30,15 @@ def table(caption: str, columns: list[Column], objects, cells, empty: str = "Non
 
 
 def list_page(request, *, title: str, queryset, columns: list[Column], cells, filename: str, actions=(),
-              numeric: tuple = (), intro: str = "", links=()):
-    """A list page: the first PAGE_SIZE rows as a table, every row as CSV or XLSX."""
+              numeric: tuple = (), intro: str = "", links=(), screen_columns: list[Column] | None = None):
+    """A list page: the first PAGE_SIZE rows as a table, every row as CSV or XLSX. `screen_columns`
+    (with `cells` to match) keeps a wide list readable on screen; the exports keep every column."""
     if fmt := requested_format(request):
         return export_response(queryset, columns, filename, fmt)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "provider_payments/page.html", {
         "title": title, "intro": intro, "actions": actions, "links": links, "page_obj": page, "exportable": True,
-        "tables": [table(title, columns, page.object_list, cells, empty=f"No {title.lower()} yet.", numeric=numeric)]})
+        "tables": [table(title, screen_columns or columns, page.object_list, cells, empty=f"No {title.lower()} yet.", numeric=numeric)]})
 
 
 def form_page(request, form, title: str, back_url: str, summary=(), multipart: bool = False, caption: str = ""):

@@ -57,6 +57,9 @@ EXCEPTION_COLUMNS = [
     Column("Full-year saving", lambda e: e.full_year_saving),
     Column("No-saving reason", lambda e: e.no_saving_reason or ""), Column("Closed", lambda e: e.closed_on),
 ]
+#: The columns shown on the list page (the exports have every column).
+SCREEN_COLUMNS = ("Exception", "Client", "Provider", "Service", "Rules", "Cost a week", "Guide a week", "Status",
+                  "Weekly saving")
 SAVINGS_COLUMNS = [
     Column("Grouped by", lambda r: r[0]), Column("Group", lambda r: r[1].label), Column("Closed", lambda r: r[1].closed),
     Column("With a saving", lambda r: r[1].with_saving), Column("Weekly saving", lambda r: r[1].weekly_saving),
@@ -159,15 +162,13 @@ def exception_list(request):
                      filename="high-cost-exceptions", links=links,
                      intro="Care packages to challenge: above the guide price, from a provider not on contract, "
                            "urgent placements above the guide, cost increases and extra support in residential care.",
-                     numeric=("Cost a week", "Guide a week", "Weekly saving", "Full-year saving"), cells=lambda e: [
+                     numeric=("Cost a week", "Guide a week", "Weekly saving"),
+                     screen_columns=[c for c in EXCEPTION_COLUMNS if c.header in SCREEN_COLUMNS], cells=lambda e: [
                          cell(e.reference, reverse("provider_payments:exception_detail", args=[e.pk])),
-                         cell(e.package.reference, reverse("provider_payments:package_detail", args=[e.package_id])),
-                         cell(e.package.client.reference), cell(e.package.provider.name),
-                         cell(e.package.service_type.name), cell(e.area or ""), cell(_rules(e)), money(e.weekly_cost),
-                         money(e.weekly_guide), cell(f"{e.detected_on:%d %b %Y}"),
-                         cell(e.get_status_display(), tag=STATUS_TAGS[e.status]), cell(e.get_outcome_display()),
-                         money(e.weekly_saving), money(e.full_year_saving), cell(e.no_saving_reason or ""),
-                         cell(f"{e.closed_on:%d %b %Y}" if e.closed_on else "")])
+                         cell(f"{e.package.client.full_name} ({e.package.client.reference})"),
+                         cell(e.package.provider.name), cell(e.package.service_type.name), cell(_rules(e)),
+                         money(e.weekly_cost), money(e.weekly_guide),
+                         cell(e.get_status_display(), tag=STATUS_TAGS[e.status]), money(e.weekly_saving)])
 
 
 def _actions(request, e: HighCostException) -> list:
