@@ -251,3 +251,16 @@ def test_my_work_shows_overdue_tasks_and_holds_to_review(client_as):
     services.task_create(case=case, title="Ring the bank", due_date=timezone.localdate() - timedelta(days=1), actor=me)
     body = http.get(reverse("casework:my_work")).content.decode()
     assert "Ring the bank" in body and "Overdue" in body and "Appeal" in body
+
+
+def test_a_refused_request_gets_the_service_error_page_not_djangos_bare_one(rf):
+    """Django answers 400 itself when, say, the session cannot be saved after a change was recorded
+    (the database went away): the officer sees the service's page telling them to check the case."""
+    from config import urls
+    from casework.views import errors
+
+    assert urls.handler400 is errors.bad_request
+    response = errors.bad_request(rf.get("/"))
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Sorry, there is a problem with the service" in body and "check the case before you try again" in body

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Load test: a working day at a large county against gunicorn, while a nightly-sized run executes.
+#
+#   bash config/scripts/loadtest.sh [RUN_TIME] [OUT_DIR]        e.g. bash config/scripts/loadtest.sh 3m var/loadtest
+#
+# Starts its own PostgreSQL (initdb in a temporary directory, 127.0.0.1:${LOAD_PG_PORT:-55442}) and its
+# own redis-server (127.0.0.1:${LOAD_REDIS_PORT:-56389}), never any other server; migrates and seeds
+# a county (manage.py seed --clients ${LOAD_CLIENTS:-50000}), adds 150 officers and 10 team leaders
+# (config/loadtest/prepare.py), starts gunicorn (${LOAD_GUNICORN_WORKERS:-3} workers of
+# ${LOAD_GUNICORN_THREADS:-4} threads), a Celery worker and the statements run for tomorrow (a letter to
+# every client with a balance: the largest nightly run), then runs Locust headless for RUN_TIME with
+# ${LOAD_USERS:-160} users (150 officers, 10 team leaders; config/loadtest/locustfile.py) and writes
+# Locust's CSV statistics, the run's progress and the load average to OUT_DIR. Everything it started
+# is stopped at the end, also on failure or Ctrl-C. Locust comes from the `load` extra
+# (pip install -e '.[load]'); LOCUST names another locust executable.
+set -euo pipefail
+
+RUN_TIME=${1:-3m}
+OUT=$(realpath -m "${2:-var/loadtest}")
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+PY=${PYTHON:-$ROOT/.venv/bin/python}
+BIN=$(dirname "$PY")
+LOCUST=${LOCUST:-$BIN/locust}
+PG_PORT=${LOAD_PG_PORT:-55442}
+REDIS_PORT=${LOAD_REDIS_PORT:-56389}
+WEB_PORT=${LOAD_WEB_PORT:-58010}
+HOST=127.0.0.1
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+WORK=$(mktemp -d /tmp/careledger-load-XXXXXX)
+chmod 755 "$WORK"
+mkdir -p "$OUT"
+AS_PG=()
+if [ "$(id -u)" = 0 ]; then AS_PG=(runuser -u postgres --); chown postgres "$WORK"; fi
+[ -x "$LOCUST" ] || { echo "locust not found at $LOCUST: pip install -e '.[load]' or set LOCUST" >&2; exit 2; }
+
+PIDS=()
+cleanup() {
+    set +e
+    for pid in "${PIDS[@]}"; do kill -TERM -- "-$pid" 2>/dev/null; done
+    for pid in "${PIDS[@]}"; do timeout 30 tail --pid="$pid" -f /dev/null 2>/dev/null; done
+    [ -f "$WORK/redis.pid" ] && kill "$(cat "$WORK/redis.pid")" 2>/dev/null
+    [ -d "$WORK/data" ] && "${AS_PG[@]}" "$PGBIN/pg_ctl" -D "$WORK/data" -m fast -w -t 60 stop >/dev/null 2>&1
+    rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+say() { echo "[$(date +%H:%M:%S)] $*"; }
+
+say "own PostgreSQL on $HOST:$PG_PORT and Redis on $HOST:$REDIS_PORT in $WORK"
+"${AS_PG[@]}" "$PGBIN/initdb" -D "$WORK/data" -A trust -U postgres --no-sync >/dev/null
+"${AS_PG[@]}" "$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/pg.log" -w -t 60 \
+    -o "-p $PG_PORT -c listen_addresses=$HOST -k $WORK -c max_connections=200 -c shared_buffers=256MB" start >/dev/null
+redis-server --port "$REDIS_PORT" --bind "$HOST" --save "" --appendonly no --daemonize yes \
+    --pidfile "$WORK/redis.pid" --logfile "$WORK/redis.log"
+
+export DJANGO_SETTINGS_MODULE=config.settings.test
+export DATABASE_URL="postgres://postgres@$HOST:$PG_PORT/careledger_load"
+export CELERY_BROKER_URL="redis://$HOST:$REDIS_PORT/0"
+export ALLOWED_HOSTS="$HOST,localhost"
+unset DJANGO_ALLOW_ASYNC_UNSAFE
+cd "$ROOT"
+"${AS_PG[@]}" psql -h "$HOST" -p "$PG_PORT" -U postgres -qc "CREATE DATABASE careledger_load" postgres
+say "migrating"
+timeout 900 "$PY" manage.py migrate -v0
+timeout 300 "$PY" config/loadtest/prepare.py staff
+say "seeding ${LOAD_CLIENTS:-50000} clients"
+timeout 1800 "$PY" manage.py seed --clients "${LOAD_CLIENTS:-50000}" | tail -3
+timeout 600 "$PY" config/loadtest/prepare.py sessions "$OUT/people.json"
+
+say "starting gunicorn, a Celery worker and tomorrow's statements run"
+setsid "$BIN/gunicorn" config.wsgi:application --bind "$HOST:$WEB_PORT" --workers "${LOAD_GUNICORN_WORKERS:-3}" \
+    --threads "${LOAD_GUNICORN_THREADS:-4}" --timeout 60 --access-logfile /dev/null --error-logfile "$OUT/gunicorn.log" &
+PIDS+=($!)
+setsid "$BIN/celery" -A config worker --concurrency=1 --loglevel=WARNING -n load@%h >"$OUT/worker.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 60); do curl -fs "http://$HOST:$WEB_PORT/health/" >/dev/null && break; sleep 1; done
+TOMORROW=$(date -d tomorrow +%F)
+timeout 120 "$PY" manage.py run_job statements --date "$TOMORROW" | tee "$OUT/run-start.txt"
+
+say "locust: ${LOAD_USERS:-160} users for $RUN_TIME"
+uptime | tee "$OUT/uptime-before.txt"
+( sleep 60; uptime > "$OUT/uptime-during.txt" ) &
+LOADTEST_PEOPLE="$OUT/people.json" timeout 3600 "$LOCUST" -f config/loadtest/locustfile.py --headless \
+    --host "http://$HOST:$WEB_PORT" -u "${LOAD_USERS:-160}" -r "${LOAD_SPAWN_RATE:-10}" --run-time "$RUN_TIME" \
+    --stop-timeout 10 --csv "$OUT/stats" --only-summary 2>&1 | tee "$OUT/locust.txt" || true
+uptime | tee "$OUT/uptime-after.txt"
+timeout 120 "$PY" -c "
+import django; django.setup()
+from casework.models import Run
+from casework.runs.services import run_counts
+run = Run.objects.get(job='statements', business_date='$TOMORROW')
+print('statements run', run.pk, run.get_status_display(), run_counts(run))" | tee "$OUT/run-end.txt"
+say "statistics in $OUT/stats_stats.csv"
