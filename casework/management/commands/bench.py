@@ -73,6 +73,15 @@ class Command(BaseCommand):
     help = ("Measure a job end to end. Kinds: letters, billing, recovery; dpa, dp-audit and provider-validation "
             "hand over to each app's own bench command (extra options after --: bench dpa -- --agreements 500).")
 
+    def run_from_argv(self, argv):
+        # Everything after "--" belongs to the app's own bench command (argparse would otherwise
+        # refuse options it does not know, such as `bench dpa -- --agreements 2000`).
+        self.app_argv = []
+        if "--" in argv:
+            cut = argv.index("--")
+            argv, self.app_argv = argv[:cut], argv[cut + 1:]
+        return super().run_from_argv(argv)
+
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=["letters", "billing", "recovery", *APP_BENCHES])
         parser.add_argument("app_options", nargs="*", help="dpa, dp-audit, provider-validation: their own options")
@@ -87,7 +96,8 @@ class Command(BaseCommand):
     def handle(self, *args, kind: str, count: int, workers: list[int], **options):
         if kind in APP_BENCHES:
             command, *leading = APP_BENCHES[kind]
-            call_command(command, *leading, *options["app_options"], stdout=self.stdout)
+            call_command(command, *leading, *options["app_options"], *getattr(self, "app_argv", []),
+                         stdout=self.stdout)
             return
         if kind in ("billing", "recovery"):
             if connection.vendor != "postgresql":
