@@ -35,6 +35,9 @@ def start_worker(name: str) -> subprocess.Popen:
         "CELERY_VISIBILITY_TIMEOUT": "3",
         "CELERY_UNACKED_RESTORE_INTERVAL": "1",
         "CELERY_UNACKED_RESTORE_THROTTLE": "1",
+        # The first worker may be killed while it holds the restore lock: let the lock lapse in
+        # seconds, not kombu's five minutes, so the second worker gets the message back in time.
+        "CELERY_UNACKED_MUTEX_EXPIRE": "5",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return subprocess.Popen(
