@@ -9,6 +9,7 @@ from .models import (
     ChargeableService,
     ClaimInterestRule,
     CourtFeeBand,
+    DeathHoldReviewRule,
     EstateFollowUpRule,
     LimitationRule,
     PlanRule,
@@ -84,6 +85,12 @@ class CourtFeeBandAdmin(admin.ModelAdmin):
 @admin.register(ClaimInterestRule)
 class ClaimInterestRuleAdmin(admin.ModelAdmin):
     list_display = ["effective_from", "rate_percent"]
+
+
+@admin.register(DeathHoldReviewRule)
+class DeathHoldReviewRuleAdmin(admin.ModelAdmin):
+    list_display = ["effective_from", "months"]
+    ordering = ["-effective_from"]
 
 
 @admin.register(EstateFollowUpRule)

@@ -40,9 +40,6 @@ from .constants import HoldKind, LineKind
 CREDIT_KIND = "debt.credit_after_death"
 RECOVERY_KIND = "debt.stop_recovery"
 PLANS_KIND = "debt.cancel_plans"
-#: Review a death's recovery hold after the personal representatives' notice period for claims
-#: (Trustee Act 1925 s.27: at least two months; rules DC-06).
-HOLD_REVIEW = relativedelta(months=2)
 
 
 def _timeline(client: Client, action: str, summary: str, actor, new=None, body: str = "") -> None:
@@ -225,10 +222,13 @@ def propose_stop_recovery(client: Client, date_of_death: date) -> list[Proposal]
 
 
 def apply_stop_recovery(client: Client, date_of_death: date, payload: dict, actor) -> dict:
+    from .estates import death_hold_review_months
     from .services.recovery import hold_place
 
     today = timezone.localdate()
-    hold = hold_place(client=client, kind=HoldKind.DECEASED, actor=actor, on=today, review_date=today + HOLD_REVIEW,
+    # Reviewed after the personal representatives' notice period for claims (data: DeathHoldReviewRule).
+    review = today + relativedelta(months=death_hold_review_months(today))
+    hold = hold_place(client=client, kind=HoldKind.DECEASED, actor=actor, on=today, review_date=review,
                       note=(f"The client died on {long_date(date_of_death)}: no reminders; recover "
                             f"{format_pounds(Decimal(payload['balance']))} from the estate"))
     return {"hold": hold.pk}

@@ -17,12 +17,13 @@ from django.utils.html import format_html, format_html_join
 
 from casework.constants import AccountKind, EntryKind
 from casework.correspondence import Recipient
+from casework.in_force import in_force
 from casework.letters.types import LetterType, long_date, register_letter_type
 from casework.models import Client, LedgerEntry
 from casework.money import DECIMAL_PLACES, MAX_DIGITS, ZERO, format_pounds, to_pennies
 from casework.services.errors import DomainError
 
-from .models import EstateCase, EstateFollowUpRule, Invoice
+from .models import DeathHoldReviewRule, EstateCase, EstateFollowUpRule, Invoice
 from .selectors import unpaid_invoices, with_outstanding
 
 _MONEY = DecimalField(max_digits=MAX_DIGITS + 4, decimal_places=DECIMAL_PLACES)
@@ -32,11 +33,12 @@ _MONEY = DecimalField(max_digits=MAX_DIGITS + 4, decimal_places=DECIMAL_PLACES)
 
 def follow_up_days(on: date) -> int:
     """Days between follow-ups under the EstateFollowUpRule in force on `on`."""
-    rule = EstateFollowUpRule.objects.filter(effective_from__lte=on).order_by("-effective_from").first()
-    if rule is None:
-        raise DomainError(f"No estate follow-up interval is in force on {long_date(on)}: ask the finance "
-                          "administrator to add one")
-    return rule.interval_days
+    return in_force(EstateFollowUpRule, on, "estate follow-up interval is").interval_days
+
+
+def death_hold_review_months(on: date) -> int:
+    """Months until a death's recovery hold is reviewed, under the DeathHoldReviewRule in force on `on`."""
+    return in_force(DeathHoldReviewRule, on, "review period for a death's recovery hold is").months
 
 
 # Money -----------------------------------------------------------------------------------------

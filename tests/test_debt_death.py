@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
 from casework import selectors, services
@@ -165,10 +166,25 @@ def test_recovery_stop_lists_each_open_debt_and_its_stage_and_holds_until_revers
     stop.refresh_from_db()
     from debt.models import DebtHold
     hold = DebtHold.objects.get(pk=stop.result["hold"])
-    assert hold.kind == "deceased" and hold.released_on is None and hold.review_date > timezone.localdate()
+    # Reviewed after the representatives' two months for claims (the seeded DeathHoldReviewRule).
+    assert hold.kind == "deceased" and hold.released_on is None
+    assert hold.review_date == timezone.localdate() + relativedelta(months=2)
     death_reverse(death=death, reason="Wrong client", actor=officer)
     hold.refresh_from_db()
     assert hold.released_on == timezone.localdate()
+
+
+def test_the_review_of_a_deaths_recovery_hold_follows_the_rule_in_force(officer):
+    from debt.models import DebtHold, DeathHoldReviewRule
+
+    today = timezone.localdate()
+    DeathHoldReviewRule.objects.create(effective_from=today, months=3)
+    DeathHoldReviewRule.objects.create(effective_from=today + timedelta(days=1), months=6)  # not yet in force
+    client, _ = four_weekly("84.00")
+    death = death_record(client=client, date_of_death=DAY_10, source="registrar", verified=True, actor=officer)
+    apply_all(death, officer)
+    hold = DebtHold.objects.get(pk=death.consequences.get(kind=debt_death.RECOVERY_KIND).result["hold"])
+    assert hold.review_date == today + relativedelta(months=3)
 
 
 def test_no_debt_no_recovery_proposal(officer):

@@ -35,6 +35,9 @@ def test_killed_workers_a_stopped_redis_and_a_stopped_postgresql_lose_and_double
     assert redis["trials"] == redis["identical"] == 2
     assert redis["half_written"] == redis["failed_items"] == redis["differing"] == 0
     assert redis["start_refused_clearly"] == redis["stopped_before_start"] == 1
+    # Redis came back empty: beat's watchdog queued the lost chunks again, with no one's help.
+    assert redis["finished_on_their_own"] == 2 and redis["resumed_by_hand"] == 0
+    assert redis["resumed_by_watchdog"] >= 1  # the run started while Redis was down had nothing queued
     pg = results["pg"]
     assert pg["trials"] == pg["first_request_after_restart_ok"] == pg["pages_while_down_error_page"] == 2
     assert pg["half_written"] == pg["tracebacks_shown"] == pg["other_answers"] == 0

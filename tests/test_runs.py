@@ -121,6 +121,64 @@ def test_a_run_whose_chunks_were_lost_resumes_and_finishes(charge_job, team_lead
 
 
 @pytest.mark.django_db
+def test_the_watchdog_resumes_a_run_that_stopped_moving_and_leaves_a_moving_one_alone(
+        charge_job, settings, django_capture_on_commit_callbacks):
+    """Redis restarted empty: the run's queued chunks are gone. Beat's watchdog queues them again,
+    once per stall period, and the run finishes by itself with every item done once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from casework.runs.tasks import watchdog
+
+    settings.RUN_STALL_SECONDS = 300
+    run = runs.run_start(job="test_charges", business_date=BUSINESS_DATE, trigger="test")  # chunks lost
+    with django_capture_on_commit_callbacks(execute=True):
+        assert watchdog() == []  # it has only just started: not stalled
+    now = timezone.now() + timedelta(seconds=299)
+    assert runs.run_watchdog(now=now) == []
+    assert runs.run_counts(run)["pending"] == 7
+
+    now = timezone.now() + timedelta(seconds=301)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert runs.run_watchdog(now=now) == [run.pk]
+    run.refresh_from_db()
+    assert run.status == RunStatus.COMPLETED and LedgerEntry.objects.count() == 7
+    event = RunEvent.objects.get(run=run, action="run.resumed")
+    assert event.actor is None and event.reason == "Resumed automatically: nothing done for 5 minute(s)"
+    # A finished run is never touched again.
+    assert runs.run_watchdog(now=now + timedelta(hours=1)) == []
+
+
+@pytest.mark.django_db
+def test_the_watchdog_counts_an_item_finishing_and_its_own_resume_as_progress(charge_job, settings):
+    import time
+
+    from django.utils import timezone
+
+    settings.RUN_STALL_SECONDS = 2
+    run = runs.run_start(job="test_charges", business_date=BUSINESS_DATE, trigger="test")  # chunks lost
+    time.sleep(2.1)
+    RunItem.objects.filter(pk=RunItem.objects.filter(run=run).first().pk).update(
+        status=ItemStatus.DONE, finished_at=timezone.now())
+    assert runs.run_watchdog() == []  # an item has just finished
+    time.sleep(2.1)
+    assert runs.run_watchdog() == [run.pk]
+    assert runs.run_watchdog() == []  # resumed once per stall period: the resume itself is progress
+    assert RunEvent.objects.filter(run=run, action="run.resumed").count() == 1
+
+
+def test_beat_runs_the_watchdog_every_minute():
+    from django.conf import settings as conf
+
+    from config.celery import app
+
+    entry = conf.CELERY_BEAT_SCHEDULE["runs-watchdog"]
+    assert entry["task"] == "casework.runs.watchdog" and entry["task"] in app.tasks
+    assert entry["schedule"] == conf.RUN_WATCHDOG_SECONDS == 60
+
+
+@pytest.mark.django_db
 def test_impossible_run_status_changes_are_refused(charge_job, django_capture_on_commit_callbacks):
     run = start(django_capture_on_commit_callbacks)
     with pytest.raises(services.DomainError):

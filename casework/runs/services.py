@@ -12,11 +12,11 @@
 """
 import logging
 import traceback
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from casework.models import ItemStatus, Run, RunEvent, RunItem, RunStatus
@@ -214,7 +214,7 @@ def run_retry_failed(*, run: Run, actor) -> int:
     return count
 
 
-def run_resume(*, run: Run, actor) -> Run:
+def run_resume(*, run: Run, actor, reason: str = "") -> Run:
     """Queue the pending chunks of a running or failed run again (after a lost worker or broker)."""
     with transaction.atomic():
         run = Run.objects.select_for_update().get(pk=run.pk)
@@ -222,9 +222,43 @@ def run_resume(*, run: Run, actor) -> Run:
             run_transition(run=run, to_status=RunStatus.RUNNING, actor=actor, reason="Resumed")
         elif run.status != RunStatus.RUNNING:
             raise DomainError("Only a running or failed run can be resumed")
-        _event(run, "run.resumed", actor)
+        _event(run, "run.resumed", actor, reason=reason)
         enqueue_pending(run)
     return Run.objects.get(pk=run.pk)
+
+
+def last_progress(run: Run):
+    """When the run last moved: its start, an item finishing, or a status change or resume."""
+    moments = [run.started_at or run.created_at,
+               RunItem.objects.filter(run=run).aggregate(at=Max("finished_at"))["at"],
+               RunEvent.objects.filter(run=run).aggregate(at=Max("at"))["at"]]
+    return max(moment for moment in moments if moment is not None)
+
+
+def run_watchdog(*, now=None) -> list[int]:
+    """Resume every running run with pending items that has not moved for RUN_STALL_SECONDS.
+
+    Beat calls this every RUN_WATCHDOG_SECONDS. It brings a run back by itself after its queued
+    chunks were lost (Redis restarted empty, a start made while Redis was down, a message dropped):
+    the pending chunks are queued again, once per stall period. Queuing a chunk that a live worker
+    still holds costs nothing but a second look: its items are locked (SKIP LOCKED) or already done."""
+    now = now or timezone.now()
+    stall = timedelta(seconds=settings.RUN_STALL_SECONDS)
+    resumed = []
+    running = Run.objects.filter(status=RunStatus.RUNNING, items__status=ItemStatus.PENDING).distinct()
+    for run in running:
+        quiet = now - last_progress(run)
+        if quiet < stall:
+            continue
+        minutes = int(quiet.total_seconds() // 60)
+        quiet_for = f"{minutes} minute(s)" if minutes else f"{int(quiet.total_seconds())} seconds"
+        try:
+            run_resume(run=run, actor=None, reason=f"Resumed automatically: nothing done for {quiet_for}")
+        except DomainError:
+            continue  # finished or cancelled meanwhile
+        log.warning("Run %s (%s %s) resumed after %s without progress", run.pk, run.job, run.business_date, quiet_for)
+        resumed.append(run.pk)
+    return resumed
 
 
 def run_cancel(*, run: Run, actor, reason: str) -> Run:

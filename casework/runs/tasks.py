@@ -25,6 +25,12 @@ def start_scheduled_run(job: str) -> int:
     return services.run_start(job=job, business_date=timezone.localdate(), trigger="schedule").pk
 
 
+@shared_task(name="casework.runs.watchdog", ignore_result=True)
+def watchdog() -> list[int]:
+    """Beat's check for runs that stopped moving (their queued chunks lost); see services.run_watchdog."""
+    return services.run_watchdog()
+
+
 def dispatch_chunk(run_id: int, chunk: int) -> None:
     """Send a chunk to the workers. With no broker (the embedded demo) it runs in this process, on
     a background thread where RUNS_IN_BACKGROUND_THREAD is set, so pages can show its progress."""

@@ -21,9 +21,11 @@ also on Ctrl-C or an error. Every wait is bounded; the whole script gives up aft
    it while the worker is part way through, half just before the run is started (the start must
    fail clearly, with the run planned and nothing done). While Redis is away nothing may be
    half-written (every done item has its letter and no other item has one) and no item may fail;
-   when Redis is back (empty: the queue is lost with it) the run is resumed the way the engine
-   intends, by starting the job for the same date again (`manage.py run_job`), and must reach the
-   reference fingerprint.
+   when Redis is back (empty: the queue is lost with it) the run must finish by itself: Celery beat
+   runs the runs watchdog every 2 s (RUN_WATCHDOG_SECONDS), which queues the pending chunks of a
+   run idle for --stall-seconds (RUN_STALL_SECONDS) again, and the run must reach the reference
+   fingerprint. Only if it has not finished within a bounded wait is it resumed by hand
+   (`manage.py run_job`), and counted so.
 3. PostgreSQL stopped (pg_ctl stop -m immediate) during a web request to gunicorn: a payment form
    is posted and the database stopped at a random moment while the request runs. Every answer
    must be a redirect (recorded) or the service's own error page (no traceback); a page asked for
@@ -202,7 +204,9 @@ class Harness:
     def env(self, db: str = TRIAL_DB, broker: bool = True) -> dict:
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": self.pg.url(db),
                "CELERY_VISIBILITY_TIMEOUT": "3", "CELERY_UNACKED_RESTORE_INTERVAL": "1",
-               "CELERY_UNACKED_RESTORE_THROTTLE": "1", "ALLOWED_HOSTS": "127.0.0.1,localhost"}
+               "CELERY_UNACKED_RESTORE_THROTTLE": "1", "ALLOWED_HOSTS": "127.0.0.1,localhost",
+               # The runs watchdog (beat, in the Redis trials): checks every 2 s, resumes a run idle this long.
+               "RUN_WATCHDOG_SECONDS": "2", "RUN_STALL_SECONDS": str(self.args.stall_seconds)}
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         if broker:
             env["CELERY_BROKER_URL"] = self.redis.url()
@@ -260,6 +264,19 @@ class Harness:
         proc = subprocess.Popen(
             [str(BIN / "celery"), "-A", "config", "worker", "--concurrency=1", "--prefetch-multiplier=1",
              "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{name}@%h", "--loglevel=WARNING"],
+            cwd=ROOT, env=self.env(), start_new_session=True, stdout=logfile, stderr=subprocess.STDOUT)
+        self.procs.append(proc)
+        return proc
+
+    def start_beat(self) -> subprocess.Popen:
+        """Celery beat with the settings' schedule only (the runs watchdog), as in production."""
+        logfile = (self.workdir / "beat.log").open("ab")
+        schedule = self.workdir / "beat-schedule"
+        for stale in self.workdir.glob("beat-schedule*"):
+            stale.unlink()
+        proc = subprocess.Popen(
+            [str(BIN / "celery"), "-A", "config", "beat", "--scheduler", "celery.beat:PersistentScheduler",
+             "-s", str(schedule), "--loglevel=WARNING"],
             cwd=ROOT, env=self.env(), start_new_session=True, stdout=logfile, stderr=subprocess.STDOUT)
         self.procs.append(proc)
         return proc
@@ -428,13 +445,14 @@ class Harness:
         ref, took = self.reference(job, on)
         row = {"job": job, "date": str(on), "items": ref["engine"]["items"], "pause_seconds": self.args.redis_pause,
                "trials": 0, "stopped_mid_run": 0, "stopped_before_start": 0, "start_refused_clearly": 0,
-               "half_written": 0, "failed_items": 0, "finished_on_their_own": 0, "resumed": 0, "identical": 0,
-               "differing": 0}
+               "half_written": 0, "failed_items": 0, "finished_on_their_own": 0, "resumed_by_watchdog": 0,
+               "resumed_by_hand": 0, "identical": 0, "differing": 0, "seconds_to_finish_after_redis_back": []}
         self.results["redis"] = row
         for trial in range(self.args.redis_trials):
             self.check_budget()
             self.reseed()
             worker = self.start_worker(f"redis{trial}")
+            beat = self.start_beat()
             before_start = trial % 2 == 1
             run_pk = None
             try:
@@ -470,15 +488,24 @@ class Harness:
                     row["failed_items"] += 1
                     self.failures.append(f"redis trial {trial}: items failed while Redis was away")
                 self.redis.start()
-                if self.wait_finished(run_pk, 15):
+                back = time.monotonic()
+                # Redis came back empty: the queued chunks are gone. Beat's watchdog must notice the
+                # run has stopped moving and queue its pending chunks again, with no one's help.
+                if self.wait_finished(run_pk, max(120, 6 * took) + self.args.stall_seconds):
                     row["finished_on_their_own"] += 1
+                    row["seconds_to_finish_after_redis_back"].append(round(time.monotonic() - back, 1))
                 else:
-                    run_start(job=job, business_date=on, trigger="faults")  # resume: queue the pending chunks again
-                    row["resumed"] += 1
+                    run_start(job=job, business_date=on, trigger="faults")  # by hand: queue the pending chunks
+                    row["resumed_by_hand"] += 1
                     self.wait_finished(run_pk, max(180, 6 * took))
+                from casework.models import RunEvent
+
+                row["resumed_by_watchdog"] += RunEvent.objects.filter(
+                    run_id=run_pk, action="run.resumed", reason__startswith="Resumed automatically").exists()
             finally:
                 if not self.redis.ping():
                     self.redis.start()
+                self.stop_proc(beat)
                 self.stop_proc(worker)
             row["trials"] += 1
             got = fingerprint(run_pk)
@@ -729,6 +756,8 @@ def parse(argv=None):
     parser.add_argument("--json", help="also write the counts to this file")
     parser.add_argument("--workdir", help="keep the cluster and its seeded template here and use them again "
                                           "(default: a temporary directory, deleted after a clean run)")
+    parser.add_argument("--stall-seconds", type=int, default=10,
+                        help="RUN_STALL_SECONDS for the workers: the watchdog resumes a run idle this long (default 10)")
     parser.add_argument("--redis-job", default=REDIS_JOB, help=f"job run while Redis stops (default {REDIS_JOB})")
     return parser.parse_args(argv)
 

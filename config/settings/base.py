@@ -211,6 +211,21 @@ CELERY_TASK_TIME_LIMIT = 900
 # Run items committed together: fewer round trips per item; a killed worker redoes at most this many.
 RUN_ITEMS_PER_TRANSACTION = env.int("RUN_ITEMS_PER_TRANSACTION", default=10)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The runs watchdog: every RUN_WATCHDOG_SECONDS beat has a worker look for running runs with
+# pending items that have not moved for RUN_STALL_SECONDS (their queued chunks lost with Redis, or
+# a start made while Redis was down) and queue their pending chunks again. A group of items commits
+# every few seconds, so five minutes without one means nothing is working the run; queuing a chunk
+# a live worker holds again does no harm (its items are locked or done).
+RUN_WATCHDOG_SECONDS = env.int("RUN_WATCHDOG_SECONDS", default=60)
+RUN_STALL_SECONDS = env.int("RUN_STALL_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE = {
+    "runs-watchdog": {
+        "task": "casework.runs.watchdog",
+        "schedule": RUN_WATCHDOG_SECONDS,
+        # A check that waited in the queue (no worker up) is pointless by the time the next is due.
+        "options": {"expires": RUN_WATCHDOG_SECONDS},
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -16,6 +16,7 @@ from .billing import (
 from .estates import (
     EstateCase,
     EstateFollowUp,
+    DeathHoldReviewRule,
     EstateFollowUpRule,
     EstateOutcome,
     EstateStage,
@@ -68,6 +69,7 @@ from .writeoffs import (
 __all__ = [
     "EstateCase",
     "EstateFollowUp",
+    "DeathHoldReviewRule",
     "EstateFollowUpRule",
     "EstateOutcome",
     "EstateStage",

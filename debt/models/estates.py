@@ -7,7 +7,8 @@ next follow-up date and the outcome. The balance owed and the payments received 
 are never stored: they come from the invoices and the client's ledger (debt.estates).
 
 `stage` changes only through debt.estates.estate_transition, which checks ALLOWED_TRANSITIONS.
-How many days pass between follow-ups is data: `EstateFollowUpRule` rows with effective dates.
+How many days pass between follow-ups is data: `EstateFollowUpRule` rows with effective dates; so
+is when a death's recovery hold is reviewed (`DeathHoldReviewRule`).
 """
 from datetime import date
 
@@ -34,6 +35,22 @@ class EstateFollowUpRule(models.Model):
 
     def __str__(self) -> str:
         return f"Follow up every {self.interval_days} days (from {self.effective_from:%d %B %Y})"
+
+
+class DeathHoldReviewRule(models.Model):
+    """How many months after a death is recorded the hold it puts on recovery comes up for review:
+    after the personal representatives' notice period for claims (Trustee Act 1925 s.27: at least
+    two months; rules DC-06). The rule in force on a date is the latest `effective_from` on or before it."""
+
+    months = models.PositiveSmallIntegerField()
+    effective_from = models.DateField(unique=True)
+
+    class Meta:
+        ordering = ["-effective_from"]
+        constraints = [models.CheckConstraint(condition=Q(months__gt=0), name="deathholdreview_positive")]
+
+    def __str__(self) -> str:
+        return f"Review a death's recovery hold after {self.months} months (from {self.effective_from:%d %B %Y})"
 
 
 class EstateStage(models.TextChoices):

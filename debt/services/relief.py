@@ -11,6 +11,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from casework.constants import CaseStatus, CaseType, TimelineKind
+from casework.in_force import in_force
 from casework.models import Case, Client, LedgerEntry, Team, TimelineEntry
 from casework.money import ZERO, to_pennies
 from casework.services import DomainError
@@ -46,10 +47,7 @@ def _timeline(client: Client, action: str, summary: str, actor, new=None, old=No
 
 
 def _in_force(model, on: date, label: str):
-    row = model.objects.filter(effective_from__lte=on).order_by("-effective_from").first()
-    if row is None:
-        raise DomainError(f"No {label} are in force on {on:%d %B %Y}: a finance administrator must add them")
-    return row
+    return in_force(model, on, f"{label} are")
 
 
 def breathing_space_rule(on: date) -> BreathingSpaceRule:
