@@ -146,7 +146,7 @@ def database_is_postgres() -> bool:
 
 
 def my_cases(user) -> QuerySet[Case]:
-    return Case.objects.assigned_to(user).select_related("client", "team")
+    return Case.objects.assigned_to(user).select_related("client", "team", "assigned_officer")
 
 
 def my_tasks(user) -> QuerySet[Task]:

@@ -37,12 +37,17 @@ class QueueRow:
     amount: Decimal  # what the row is about: the write-off, the invoice, or else the client's balance
     since: date | None  # None where the source records no date (a safeguarding flag)
     why: str
-    url: str  # where the decision is made or the detail is read
+    link: tuple[str, int]  # (URL name, id): where the decision is made or the detail is read
     case: Case | None  # the case bulk assignment moves; None where the client has no open recovery case
 
     @property
     def kind_label(self) -> str:
         return KINDS[self.kind].label
+
+    @property
+    def url(self) -> str:
+        # Reversed when shown: a page shows 25 of the queue's rows, and reversing costs more than the row.
+        return reverse(self.link[0], args=[self.link[1]])
 
 
 # Shared batch reads ----------------------------------------------------------------------------
@@ -52,7 +57,10 @@ def balances(client_ids: Iterable[int] | None = None) -> dict[int, Decimal]:
     something; all such clients when `client_ids` is None. One query."""
     invoices = Invoice.objects.filter(total__gt=0)
     if client_ids is not None:
-        invoices = invoices.filter(client_id__in=list(client_ids))
+        client_ids = list(client_ids)
+        if not client_ids:
+            return {}
+        invoices = invoices.filter(client_id__in=client_ids)
     rows = (with_outstanding(invoices).values("client_id")
             .annotate(owed=Coalesce(Sum("outstanding"), ZERO, output_field=_MONEY)).filter(owed__gt=0)
             .values_list("client_id", "owed"))
@@ -60,8 +68,11 @@ def balances(client_ids: Iterable[int] | None = None) -> dict[int, Decimal]:
 
 
 def open_recovery_cases(client_ids: Iterable[int]) -> dict[int, Case]:
-    """Client id -> the client's latest open debt recovery case. One query."""
-    cases = (Case.objects.filter(client_id__in=list(client_ids), case_type=CaseType.DEBT_RECOVERY)
+    """Client id -> the client's latest open debt recovery case. One query (none for no clients)."""
+    client_ids = list(client_ids)
+    if not client_ids:
+        return {}
+    cases = (Case.objects.filter(client_id__in=client_ids, case_type=CaseType.DEBT_RECOVERY)
              .exclude(status=CaseStatus.CLOSED).select_related("team", "assigned_officer").order_by("client_id", "pk"))
     return {case.client_id: case for case in cases}  # the latest wins
 
@@ -81,7 +92,7 @@ def writeoffs_awaiting_approval(on: date) -> list[QueueRow]:
         kind="writeoff", client=r.client, amount=r.amount, since=r.requested_at.date(),
         why=f"Write-off {r.reference} of {format_pounds(r.amount)} ({r.get_reason_display().lower()}) asked for by "
             f"{r.requested_by.get_full_name() or r.requested_by.username}: waiting for approval",
-        url=reverse("debt:writeoff_detail", args=[r.pk]), case=cases.get(r.client_id)) for r in requests]
+        link=("debt:writeoff_detail", r.pk), case=cases.get(r.client_id)) for r in requests]
 
 
 def legal_referrals_awaiting_approval(on: date) -> list[QueueRow]:
@@ -93,7 +104,7 @@ def legal_referrals_awaiting_approval(on: date) -> list[QueueRow]:
         kind="legal", client=r.client, amount=r.amount, since=r.requested_at.date(),
         why=f"Legal referral {r.reference} for {format_pounds(r.amount)} asked for by "
             f"{r.requested_by.get_full_name() or r.requested_by.username}: waiting for approval",
-        url=reverse("debt:referral_detail", args=[r.pk]), case=r.case or cases.get(r.client_id)) for r in referrals]
+        link=("debt:referral_detail", r.pk), case=r.case or cases.get(r.client_id)) for r in referrals]
 
 
 def _broken_plan_case_ids() -> set[int]:
@@ -114,7 +125,7 @@ def escalated_debts(on: date) -> list[QueueRow]:
         since = (recovery.escalated_on if recovery and recovery.escalated_on else case.opened_at.date())
         rows.append(QueueRow(
             kind="escalated", client=case.client, amount=owed.get(case.client_id, ZERO), since=since,
-            why=f"{case.reference} escalated: {case.title}", url=reverse("casework:case_detail", args=[case.pk]),
+            why=f"{case.reference} escalated: {case.title}", link=("casework:case_detail", case.pk),
             case=case))
     return rows
 
@@ -128,7 +139,7 @@ def broken_plans(on: date) -> list[QueueRow]:
         kind="broken_plan", client=p.client, amount=owed.get(p.client_id, ZERO), since=p.status_changed_on,
         why=f"Repayment plan of {format_pounds(p.instalment_amount)} a {p.get_frequency_display().lower()} "
             f"instalment broken (times broken: {p.times_broken}): {p.status_reason}",
-        url=reverse("debt:plan_detail", args=[p.pk]), case=p.case) for p in plans]
+        link=("debt:plan_detail", p.pk), case=p.case) for p in plans]
 
 
 def holds_past_review(on: date) -> list[QueueRow]:
@@ -141,7 +152,7 @@ def holds_past_review(on: date) -> list[QueueRow]:
         kind="hold_review", client=h.client, amount=owed.get(h.client_id, ZERO), since=h.review_date,
         why=f"{h.get_kind_display()} hold placed on {h.placed_on:%-d %B %Y} by "
             f"{h.placed_by.get_full_name() or h.placed_by.username} was due for review: {h.note}",
-        url=reverse("debt:recovery_detail", args=[h.client_id]), case=cases.get(h.client_id)) for h in holds]
+        link=("debt:recovery_detail", h.client_id), case=cases.get(h.client_id)) for h in holds]
 
 
 #: Holds that need a decision beyond the recovery ladder: an appointeeship or deputyship referral,
@@ -165,7 +176,7 @@ def capacity_and_safeguarding(on: date) -> list[QueueRow]:
     clients, cases = _clients(k[0] for k in found), open_recovery_cases(k[0] for k in found)
     return [QueueRow(
         kind="protection", client=clients[client_id], amount=owed[client_id], since=hold.since,
-        why=f"{HoldKind(kind).label}: {hold.reason}", url=reverse("debt:recovery_detail", args=[client_id]),
+        why=f"{HoldKind(kind).label}: {hold.reason}", link=("debt:recovery_detail", client_id),
         case=cases.get(client_id)) for (client_id, kind), hold in sorted(found.items())]
 
 
@@ -178,7 +189,7 @@ def limitation_warnings(on: date) -> list[QueueRow]:
         kind="limitation", client=i.client, amount=i.outstanding, since=limitation.warning_from(i.due_date, rule),
         why=f"Invoice {i.number}, due {i.due_date:%-d %B %Y}, can be claimed in court only until "
             f"{limitation.last_day_to_claim(i.due_date, rule):%-d %B %Y}: act or write off",
-        url=reverse("debt:invoice_detail", args=[i.pk]), case=cases.get(i.client_id)) for i in invoices]
+        link=("debt:invoice_detail", i.pk), case=cases.get(i.client_id)) for i in invoices]
 
 
 @dataclass(frozen=True)

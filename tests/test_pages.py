@@ -19,6 +19,7 @@ from .factories import (
     ClientFactory,
     LedgerEntryFactory,
     RepresentativeFactory,
+    TaskFactory,
     TeamFactory,
     TimelineEntryFactory,
     UserFactory,
@@ -130,6 +131,20 @@ def test_the_case_page_runs_a_bounded_number_of_queries(officer_client, django_a
         TimelineEntryFactory(case=case, client=case.client)
     with django_assert_max_num_queries(25):
         assert officer_client.get(reverse("casework:case_detail", args=[case.pk])).status_code == 200
+
+
+@pytest.mark.parametrize("cases", [1, 40])
+def test_my_work_runs_a_bounded_number_of_queries(officer_client, django_assert_max_num_queries, cases):
+    """One query for the page of cases, whoever they are assigned to (the officer column included)."""
+    from django.contrib.auth import get_user_model
+
+    officer = get_user_model().objects.get(username="income_officer")
+    for _ in range(cases):
+        case = CaseFactory(assigned_officer=officer)
+        TaskFactory(case=case, assigned_to=officer)
+    with django_assert_max_num_queries(14):
+        response = officer_client.get(reverse("casework:my_work"))
+    assert response.status_code == 200 and response.context["case_count"] == cases
 
 
 def test_adding_a_note_from_the_case_page(officer_client):

@@ -294,8 +294,11 @@ def test_approved_erasure_removes_personal_data_and_keeps_the_ledger(settled_cli
         erasure = erasure_decide(erasure=erasure, actor=leaders[1], approve=True, note="Checked")
 
     assert erasure.status == ErasureStatus.COMPLETED
-    assert erasure.financial_totals == {f"C-{settled_client.reference}": {
-        "entries": 3, "debits": "412.30", "credits": "412.30", "balance": "0.00"}}
+    account = settled_client.accounts.get()
+    assert erasure.financial_totals == {str(account.pk): {
+        "kind": "client_charges", "entries": 3, "debits": "412.30", "credits": "412.30", "balance": "0.00"}}
+    # The account's number was made from the client's reference: it is replaced.
+    assert settled_client.accounts.get().number == f"C-ERASED-{account.pk}"
     client = Client.objects.get(pk=settled_client.pk)
     assert (client.first_name, client.last_name, client.nhs_number, client.date_of_birth, client.phone,
             client.email, client.safeguarding_note, client.postcode) == ("Erased", "client", "", None, "", "", "", "")
@@ -328,6 +331,41 @@ def test_approved_erasure_removes_personal_data_and_keeps_the_ledger(settled_cli
     assert ErasureRedaction.objects.filter(erasure=erasure, table_name="casework_letter").count() == 1
     assert RetentionReview.objects.get(pk=review.pk).status == RetentionReviewStatus.ERASED
     assert TimelineEntry.objects.filter(client=client, action="client.erased").count() == 1
+
+
+def test_erasure_remakes_the_print_batches_that_held_the_clients_letters(leaders, media,
+                                                                        django_capture_on_commit_callbacks):
+    import pypdf
+
+    from casework.models import Account, PrintBatch, RunEvent
+
+    erased = ClientFactory(first_name="Grace", last_name="Hopper", postcode="NM1 1AA")
+    kept = ClientFactory(first_name="Alan", last_name="Turing", postcode="NM2 2BB")
+    for person in (erased, kept):
+        LedgerEntryFactory(account__client=person, amount=Decimal("10.00"))
+    with django_capture_on_commit_callbacks(execute=True):
+        run = runs.run_start(job="statements", business_date=date.today(), trigger="test")
+    batch = PrintBatch.objects.get(run=run)
+    old_files = [batch.pdf.name, batch.manifest.name]
+    assert batch.letter_count == 2 and "Hopper" in batch.manifest.open("rb").read().decode()
+    LedgerEntryFactory(account=erased.accounts.get(), amount=Decimal("-10.00"), kind=EntryKind.PAYMENT)
+    erasure = erasure_request(client=erased, actor=leaders[0], reason="Past retention")
+    with django_capture_on_commit_callbacks(execute=True):
+        erasure = erasure_decide(erasure=erasure, actor=leaders[1], approve=True, note="Checked")
+
+    batch.refresh_from_db()
+    kept_letter = Letter.objects.get(client=kept)
+    assert (batch.letter_count, batch.page_count) == (1, kept_letter.pages)
+    manifest = batch.manifest.open("rb").read().decode()
+    assert "Hopper" not in manifest and "NM1 1AA" not in manifest and "Turing" in manifest
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(batch.pdf.open("rb")).pages)
+    assert len(pypdf.PdfReader(batch.pdf.open("rb")).pages) == kept_letter.pages
+    assert "Turing" in text and "Hopper" not in text
+    assert not any((media / name).exists() for name in old_files)
+    assert erasure.erased["print_batches_remade"] == 1
+    assert RunEvent.objects.filter(run=run, action="batch.remade", new_value="1").count() == 1
+    account = Account.objects.get(client=erased)
+    assert account.number == f"C-ERASED-{account.pk}"
 
 
 def test_the_requester_cannot_approve_and_an_officer_cannot_decide(settled_client, leaders):
@@ -375,6 +413,9 @@ def test_erasure_pages_need_two_team_leaders(client, settled_client, leaders):
     http = sign_in(client, leaders[1])
     http.post(reverse("casework:erasure_detail", args=[erasure.pk]), {"decision": "approve", "note": ""})
     assert ErasureRequest.objects.get().status == ErasureStatus.COMPLETED
+    page = http.get(reverse("casework:erasure_detail", args=[erasure.pk])).content.decode()
+    account = settled_client.accounts.get()
+    assert f"C-ERASED-{account.pk}" in page and "£412.30" in page and settled_client.reference not in page
     assert http.get(reverse("casework:erasure_list") + "?format=csv").status_code == 200
 
 

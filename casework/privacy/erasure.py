@@ -20,9 +20,11 @@ What erasure does (`_erase`):
   and dates; the recipient's name and address are cleared. Both tables are append-only: on
   PostgreSQL the change passes only through the audited guard of migration 0006 (the transaction
   names this approved request; each row let through is recorded as an ErasureRedaction);
-- accounts and ledger entries are not touched. Account numbers stay (they reconcile with the
-  council's general ledger). The totals of every account are recorded on the request before
-  erasure and checked unchanged after it;
+- ledger entries are not touched. Accounts keep their entries, but their numbers (made from the
+  client's reference) are replaced by numbers made from the account id. The totals of every
+  account are recorded on the request by account id before erasure and checked unchanged after it;
+- print batches that hold the client's letters (the combined PDF and the manifest) are made again
+  without them, and the old files deleted;
 - each app's registered erasure steps run (see casework.privacy.registry).
 """
 from decimal import Decimal
@@ -54,6 +56,7 @@ from casework.models.base import AppendOnlyModel
 from casework.money import to_pennies
 from casework.roles import has_any_role
 from casework.services import DomainError, NotAllowed
+from casework.services.ledger import erased_account_number
 
 from .registry import ERASURE_STEPS, register_erasure_step
 from .roles import ERASURE_APPROVERS, ERASURE_REQUESTERS
@@ -62,27 +65,32 @@ ERASED_TEXT = "Erased"
 
 
 def financial_totals(client: Client) -> dict:
+    """Account id -> its kind, entry count, debits, credits and balance: what the accounts need kept.
+    Keyed by id, not number: an erased client's accounts are renumbered (their numbers carry the
+    client's reference)."""
     totals = {}
-    rows = (LedgerEntry.objects.filter(account__client=client).values("account__number")
+    rows = (LedgerEntry.objects.filter(account__client=client).values("account_id")
             .annotate(entries=Count("id"), debits=Sum("amount", filter=Q(amount__gt=0)),
                       credits=Sum("amount", filter=Q(amount__lt=0)), balance=Sum("amount")))
-    for row in rows:
-        totals[row["account__number"]] = {
-            "entries": row["entries"],
-            "debits": str(to_pennies(row["debits"] or Decimal("0"))),
-            "credits": str(to_pennies(-(row["credits"] or Decimal("0")))),
-            "balance": str(to_pennies(row["balance"] or Decimal("0"))),
+    sums = {row["account_id"]: row for row in rows}
+    for account in Account.objects.filter(client=client).order_by("pk"):
+        row = sums.get(account.pk, {})
+        totals[str(account.pk)] = {
+            "kind": account.kind,
+            "entries": row.get("entries", 0),
+            "debits": str(to_pennies(row.get("debits") or Decimal("0"))),
+            "credits": str(to_pennies(-(row.get("credits") or Decimal("0")))),
+            "balance": str(to_pennies(row.get("balance") or Decimal("0"))),
         }
-    for number in Account.objects.filter(client=client).values_list("number", flat=True):
-        totals.setdefault(number, {"entries": 0, "debits": "0.00", "credits": "0.00", "balance": "0.00"})
     return totals
 
 
 def _refusal(client: Client) -> str | None:
     totals = financial_totals(client)
-    owing = [n for n, t in totals.items() if Decimal(t["balance"]) != 0]
+    owing = [pk for pk, t in totals.items() if Decimal(t["balance"]) != 0]
     if owing:
-        return f"Account {owing[0]} has a balance of £{totals[owing[0]]['balance']}: settle it before erasure"
+        number = Account.objects.get(pk=int(owing[0])).number
+        return f"Account {number} has a balance of £{totals[owing[0]]['balance']}: settle it before erasure"
     if Case.objects.filter(client=client).exclude(status=CaseStatus.CLOSED).exists():
         return "The client has an open case: close it before erasure"
     return None
@@ -250,6 +258,17 @@ def _erase(client: Client, erasure: ErasureRequest) -> dict:
         rep.address_line_1 = ERASED_TEXT
         _replace_history(rep, reason)
     counts["representatives"] = Representative.objects.filter(client=client).count()
+
+    # The client's accounts keep their entries; their numbers, made from the client's reference, are
+    # replaced by ones made from the erased reference (the totals above are kept by account id).
+    for account in Account.objects.filter(client=client).order_by("pk"):
+        account.number = erased_account_number(account)
+        account.save(update_fields=["number"])
+    counts["accounts_renumbered"] = Account.objects.filter(client=client).count()
+    # Print batches holding the client's letters are made again without them.
+    from casework.runs.print_batch import print_batches_without
+
+    counts["print_batches_remade"] = print_batches_without(client, files, reason)
 
     client = Client.objects.select_for_update().get(pk=client.pk)
     for name in ["nhs_number", "title", "middle_names", "preferred_name", "address_line_2", "town", "county",

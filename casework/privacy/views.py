@@ -6,7 +6,15 @@ from django.urls import reverse
 
 from casework import services
 from casework.exports import Column, export_response, requested_format
-from casework.models import Client, ErasureRequest, ErasureStatus, RetentionReview, RetentionReviewStatus, SubjectAccessRequest
+from casework.models import (
+    Account,
+    Client,
+    ErasureRequest,
+    ErasureStatus,
+    RetentionReview,
+    RetentionReviewStatus,
+    SubjectAccessRequest,
+)
 from casework.roles import has_any_role
 from casework.views.access import role_required
 from casework.views.forms import handle
@@ -153,4 +161,8 @@ def erasure_detail(request, pk: int):
         erasure.refresh_from_db()
         messages.success(request, f"{erasure.reference}: {erasure.get_status_display()}")
         return redirect("casework:erasure_detail", pk=erasure.pk)
-    return render(request, "casework/privacy/erasure_detail.html", {"erasure": erasure, "form": form})
+    # Totals are kept by account id (older requests: by the account number of the day).
+    numbers = dict(Account.objects.filter(pk__in=[int(k) for k in erasure.financial_totals if k.isdigit()])
+                   .values_list("pk", "number"))
+    totals = [(numbers.get(int(key), key) if key.isdigit() else key, t) for key, t in erasure.financial_totals.items()]
+    return render(request, "casework/privacy/erasure_detail.html", {"erasure": erasure, "form": form, "totals": totals})

@@ -25,6 +25,32 @@ def print_batch_build(run: Run) -> PrintBatch | None:
     letters = list(Letter.objects.filter(run_item__run=run).select_related("template").order_by("postcode", "id"))
     if not letters:
         return None
+    pdf_name, manifest_name = _files(run, letters)
+    return PrintBatch.objects.create(run=run, letter_count=len(letters), page_count=sum(l.pages for l in letters),
+                                     pdf=pdf_name, manifest=manifest_name)
+
+
+def print_batches_without(client, files: list, reason: str) -> int:
+    """Make again, without the client's letters, every print batch that holds any (an approved
+    erasure). The old PDF and manifest are added to `files`, to be deleted once the transaction
+    commits; a batch left with no letters keeps no files. Returns how many batches were remade."""
+    remade = 0
+    runs = Letter.objects.filter(client=client, run_item__isnull=False).values("run_item__run")
+    for batch in PrintBatch.objects.select_for_update().filter(run_id__in=runs).select_related("run"):
+        letters = list(Letter.objects.filter(run_item__run=batch.run).exclude(client=client).exclude(file="")
+                       .select_related("template").order_by("postcode", "id"))
+        files += [(batch.pdf.storage, batch.pdf.name), (batch.manifest.storage, batch.manifest.name)]
+        batch.pdf, batch.manifest = _files(batch.run, letters) if letters else ("", "")
+        batch.letter_count, batch.page_count = len(letters), sum(letter.pages for letter in letters)
+        batch.save(update_fields=["pdf", "manifest", "letter_count", "page_count"])
+        RunEvent.objects.create(run=batch.run, action="batch.remade", new_value=str(len(letters)),
+                                reason=f"{reason}: the batch was made again without that client's letters"[:300])
+        remade += 1
+    return remade
+
+
+def _files(run: Run, letters: list[Letter]) -> tuple[str, str]:
+    """The batch PDF and its manifest for the letters, saved to storage: their names."""
     manifest = io.StringIO()
     out = csv.writer(manifest)
     out.writerow(MANIFEST_HEADERS)
@@ -37,8 +63,7 @@ def print_batch_build(run: Run) -> PrintBatch | None:
     stem = f"print-batches/{run.job}-{run.business_date:%Y-%m-%d}-run{run.pk}"
     pdf_name = default_storage.save(f"{stem}.pdf", ContentFile(pdf.getvalue()))
     manifest_name = default_storage.save(f"{stem}-manifest.csv", ContentFile(manifest.getvalue().encode("utf-8")))
-    return PrintBatch.objects.create(run=run, letter_count=len(letters), page_count=sum(l.pages for l in letters),
-                                     pdf=pdf_name, manifest=manifest_name)
+    return pdf_name, manifest_name
 
 
 INHERITABLE = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")

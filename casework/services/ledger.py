@@ -10,9 +10,16 @@ from casework.money import MoneyError, to_pennies
 from .errors import DomainError
 
 
+ACCOUNT_PREFIXES = {AccountKind.CLIENT_CHARGES: "C", AccountKind.DEFERRED_PAYMENT: "D", AccountKind.DIRECT_PAYMENT: "P"}
+
+
 def _account_number(client: Client, kind: str) -> str:
-    prefix = {AccountKind.CLIENT_CHARGES: "C", AccountKind.DEFERRED_PAYMENT: "D", AccountKind.DIRECT_PAYMENT: "P"}[kind]
-    return f"{prefix}-{client.reference}"
+    return f"{ACCOUNT_PREFIXES[kind]}-{client.reference}"
+
+
+def erased_account_number(account: Account) -> str:
+    """The number an erased client's account takes: its kind and id, nothing of the person."""
+    return f"{ACCOUNT_PREFIXES.get(account.kind, 'A')}-ERASED-{account.pk}"
 
 
 def account_for_client(client: Client, kind: str = AccountKind.CLIENT_CHARGES) -> Account:

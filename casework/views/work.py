@@ -70,10 +70,11 @@ def my_work(request):
             return export_response(selectors.my_tasks(request.user), TASK_COLUMNS, "my-tasks", fmt)
         return export_response(cases, CASE_COLUMNS, "my-cases", fmt)
     tasks = list(selectors.my_tasks(request.user)[:200])
+    page_obj = _page(request, cases)
     context = {
         "today": today,
-        "page_obj": _page(request, cases),
-        "case_count": cases.count(),
+        "page_obj": page_obj,
+        "case_count": page_obj.paginator.count,
         "overdue_tasks": [t for t in tasks if t.due_date < today],
         "due_tasks": [t for t in tasks if t.due_date >= today],
         "holds_to_review": list(Case.objects.holds_to_review(request.user, today).select_related("client")),
