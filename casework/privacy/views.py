@@ -165,4 +165,23 @@ def erasure_detail(request, pk: int):
     numbers = dict(Account.objects.filter(pk__in=[int(k) for k in erasure.financial_totals if k.isdigit()])
                    .values_list("pk", "number"))
     totals = [(numbers.get(int(key), key) if key.isdigit() else key, t) for key, t in erasure.financial_totals.items()]
-    return render(request, "casework/privacy/erasure_detail.html", {"erasure": erasure, "form": form, "totals": totals})
+    erased = [(ERASED_LABELS.get(name, name.replace("_", " ").replace(".", ": ").capitalize()), count)
+              for name, count in erasure.erased.items()]
+    return render(request, "casework/privacy/erasure_detail.html",
+                  {"erasure": erasure, "form": form, "totals": totals, "erased": erased})
+
+
+#: What an erasure's counts are called on its page (app steps' model labels fall back to their name).
+ERASED_LABELS = {
+    "documents": "Documents (files deleted, names cleared)",
+    "subject_access_exports": "Earlier subject access exports deleted",
+    "timeline_entries": "Timeline entries redacted",
+    "letters": "Letters (PDFs deleted, recipient cleared)",
+    "tasks": "Task titles cleared",
+    "cases": "Case titles and hold reasons cleared",
+    "representatives": "Representatives' details cleared",
+    "accounts_renumbered": "Accounts renumbered",
+    "print_batches_remade": "Print batches made again without the client's letters",
+    "client": "Client record anonymised",
+    "files_deleted": "Files deleted from storage",
+}

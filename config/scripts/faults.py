@@ -316,6 +316,8 @@ class Harness:
         from casework.runs.registry import get_job
 
         self.reseed()
+        if self.args.date:
+            return self.args.date
         today = timezone.localdate()
         for days in (1, 7, 29, 30, 31, 35, 60):
             if list(get_job(job).plan(today + timedelta(days=days))):
@@ -756,6 +758,8 @@ def parse(argv=None):
     parser.add_argument("--json", help="also write the counts to this file")
     parser.add_argument("--workdir", help="keep the cluster and its seeded template here and use them again "
                                           "(default: a temporary directory, deleted after a clean run)")
+    parser.add_argument("--date", type=date.fromisoformat,
+                        help="business date for every job (default: the first date from tomorrow with work for it)")
     parser.add_argument("--stall-seconds", type=int, default=10,
                         help="RUN_STALL_SECONDS for the workers: the watchdog resumes a run idle this long (default 10)")
     parser.add_argument("--redis-job", default=REDIS_JOB, help=f"job run while Redis stops (default {REDIS_JOB})")
