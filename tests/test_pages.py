@@ -279,3 +279,17 @@ def test_a_refused_request_gets_the_service_error_page_not_djangos_bare_one(rf):
     assert response.status_code == 400
     body = response.content.decode()
     assert "Sorry, there is a problem with the service" in body and "check the case before you try again" in body
+
+
+def test_list_filters_keep_what_was_chosen(leader_client):
+    """The shared filter select marks the chosen option, for text and numeric values alike."""
+    team = TeamFactory(name="Income team B")
+    page = leader_client.get(reverse("casework:case_list"),
+                             {"status": "open", "team": team.pk, "priority": "2"}).content.decode()
+    assert '<option value="open" selected>' in page
+    assert f'<option value="{team.pk}" selected>Income team B</option>' in page
+    assert '<option value="2" selected>' in page
+    page = leader_client.get(reverse("debt:decisions"), {"sort": "amount", "team": team.pk}).content.decode()
+    assert '<option value="amount" selected>' in page and '<option value="">Any</option>' in page
+    assert f'<option value="{team.pk}" selected>' in page
+    assert page.count('<option value="">Any</option>') == 2  # kind and team have "Any"; the sort has none

@@ -63,7 +63,9 @@ def affairs_list(request):
     return render(request, "casework/affairs/list.html", {
         "page_obj": Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page")), "total": queryset.count(),
         "selected": selected, "kinds": AffairsKind.choices, "statuses": AffairsStatus.choices,
-        "officers": officer_choices(), "today": timezone.localdate(),
+        "officers": [("me", "Me"), ("none", "Unassigned")]
+        + [(o.pk, o.get_full_name() or o.username) for o in officer_choices()],
+        "today": timezone.localdate(),
     })
 
 

@@ -103,7 +103,7 @@ def _filter_context(request) -> dict:
         "case_types": CaseType.choices,
         "statuses": CaseStatus.choices,
         "priorities": Priority.choices,
-        "teams": Team.objects.all(),
+        "teams": Team.objects.values_list("pk", "name"),
         "selected": {k: request.GET.get(k, "") for k in ("case_type", "status", "priority", "team")},
     }
 

@@ -73,7 +73,7 @@ def decisions(request):
         "counts": [(key, queue.KINDS[key].label, n) for key, n in counts.items()],
         "kinds": [(key, kind.label) for key, kind in queue.KINDS.items()],
         "sorts": list(queue.SORTS.items()),
-        "teams": Team.objects.order_by("name"),
+        "teams": Team.objects.order_by("name").values_list("pk", "name"),
         "selected": selected,
         "form": form,
         "can_assign": can_assign,
