@@ -15,8 +15,9 @@ also on Ctrl-C or an error. Every wait is bounded; the whole script gives up aft
    states, never ids or numbers drawn from sequences). A second undisturbed run checks the
    fingerprint is stable. Then --kills times: a fresh copy, a worker, the run started, the worker
    (and its pool process) killed with SIGKILL at a random moment while it works, a fresh worker
-   started; the run must finish on its own (the chunk is redelivered: acks_late, reject on worker
-   lost) with the reference fingerprint.
+   started, with Celery beat running the runs watchdog; the run must finish on its own (the chunk
+   is redelivered: acks_late, reject on worker lost; or the watchdog queues it again) with the
+   reference fingerprint.
 2. Redis stopped (--redis-pause seconds) during a run of the statements job: half the trials stop
    it while the worker is part way through, half just before the run is started (the start must
    fail clearly, with the run planned and nothing done). While Redis is away nothing may be
@@ -205,6 +206,8 @@ class Harness:
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": self.pg.url(db),
                "CELERY_VISIBILITY_TIMEOUT": "3", "CELERY_UNACKED_RESTORE_INTERVAL": "1",
                "CELERY_UNACKED_RESTORE_THROTTLE": "1", "ALLOWED_HOSTS": "127.0.0.1,localhost",
+               # kombu's restore lock lapses in 5 s (not 300): a worker killed holding it stalls no one long.
+               "CELERY_UNACKED_MUTEX_EXPIRE": "5",
                # The runs watchdog (beat, in the Redis trials): checks every 2 s, resumes a run idle this long.
                "RUN_WATCHDOG_SECONDS": "2", "RUN_STALL_SECONDS": str(self.args.stall_seconds)}
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
@@ -385,13 +388,15 @@ class Harness:
             if not stable:
                 self.failures.append(f"{job}: two undisturbed runs gave different fingerprints: {diff(ref, again)}")
             row = {"date": str(on), "items": items, "reference_seconds": round(took, 1), "stable": stable,
-                   "runs": 0, "kills": 0, "killed_mid_run": 0, "identical": 0, "differing": 0, "resumed_by_hand": 0,
+                   "runs": 0, "kills": 0, "killed_mid_run": 0, "identical": 0, "differing": 0,
+                   "resumed_by_watchdog": 0, "resumed_by_hand": 0,
                    "reference": ref["summary"]}
             per_job[job] = row
             for trial in range(self.args.kills):
                 self.check_budget()
                 self.reseed()
                 first = self.start_worker(f"victim{trial}")
+                beat = self.start_beat()  # the runs watchdog, as in production
                 second = None
                 try:
                     run = run_start(job=job, business_date=on, trigger="faults")
@@ -415,6 +420,11 @@ class Harness:
                 finally:
                     self.stop_proc(first, signal.SIGKILL)
                     self.stop_proc(second)
+                    self.stop_proc(beat)
+                from casework.models import RunEvent
+
+                row["resumed_by_watchdog"] += RunEvent.objects.filter(
+                    run_id=run.pk, action="run.resumed", reason__startswith="Resumed automatically").exists()
                 row["runs"] += 1
                 got = fingerprint(run.pk)
                 if got == ref:
@@ -427,7 +437,7 @@ class Harness:
         log(f"workers killed: {json.dumps(self.kill_totals())}")
 
     def kill_totals(self) -> dict:
-        keys = ("runs", "kills", "killed_mid_run", "identical", "differing", "resumed_by_hand")
+        keys = ("runs", "kills", "killed_mid_run", "identical", "differing", "resumed_by_watchdog", "resumed_by_hand")
         jobs = self.results.get("kills", {}).get("jobs", {})
         totals = {key: sum(row[key] for row in jobs.values()) for key in keys}
         if "kills" in self.results:
@@ -660,7 +670,8 @@ def _csrf(html: str) -> str:
 
 
 def _error_page(answer) -> bool:
-    return answer.status_code in (500, 503) and "Sorry, there is a problem with the service" in answer.text
+    """The service's own error page (500; 400 when Django refused the request after the view ran)."""
+    return answer.status_code in (400, 500, 503) and "Sorry, there is a problem with the service" in answer.text
 
 
 # Fingerprints ------------------------------------------------------------------------------------
