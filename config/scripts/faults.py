@@ -449,6 +449,8 @@ class Harness:
     def redis_pauses(self):
         from kombu.exceptions import OperationalError
 
+        from django.db.models import Exists, OuterRef, Q
+
         from casework.models import ItemStatus, Letter, RunItem, RunStatus
         from casework.runs.services import run_start
 
@@ -488,9 +490,13 @@ class Harness:
                 # While Redis is away: nothing half-written, nothing failed, the run not falsely finished.
                 end = time.monotonic() + self.args.redis_pause
                 while time.monotonic() < end and job in LETTER_JOBS:
-                    done = set(RunItem.objects.filter(run_id=run_pk, status=ItemStatus.DONE).values_list("pk", flat=True))
-                    lettered = set(Letter.objects.filter(run_item__run_id=run_pk).values_list("run_item_id", flat=True))
-                    if done != lettered:
+                    # One statement, so one snapshot: a done item without its letter, or a letter for an
+                    # item not done. (Two queries would see a group commit between them as a mismatch.)
+                    lettered = Exists(Letter.objects.filter(run_item=OuterRef("pk")))
+                    mismatch = (RunItem.objects.filter(run_id=run_pk).annotate(lettered=lettered)
+                                .filter(Q(status=ItemStatus.DONE, lettered=False)
+                                        | (~Q(status=ItemStatus.DONE) & Q(lettered=True))).exists())
+                    if mismatch:
                         row["half_written"] += 1
                         self.failures.append(f"redis trial {trial}: done items and letters differ while Redis was away")
                         break
