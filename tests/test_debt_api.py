@@ -60,6 +60,17 @@ def test_auditor_reads_but_cannot_create_a_charge():
     assert auditor.post(CHARGES, {}, format="json").status_code == 403
 
 
+def test_a_value_the_database_cannot_hold_is_a_400_not_a_500(system_api):
+    """Found by Schemathesis: a NUL character in the service code reached PostgreSQL (DataError)."""
+    client = ClientFactory()
+    response = system_api.post(CHARGES, {"client": client.pk, "service": "home\u0000care", "weekly_amount": "10.00",
+                                         "effective_from": "2026-01-05"}, format="json")
+    assert response.status_code == 400, response.content
+    assert "cannot be stored" in response.json()["detail"]
+    assert not AssessedCharge.objects.exists()
+    assert system_api.get(CHARGES).status_code == 200  # the connection is usable afterwards
+
+
 def test_payment_is_allocated_to_the_oldest_invoice_first(system_api):
     client = ClientFactory()
     older = InvoiceFactory(client=client, due_date=date(2025, 11, 1), total=Decimal("60.00"))
