@@ -38,4 +38,4 @@ RUN DJANGO_SETTINGS_MODULE=config.settings.production \
 USER careledger
 EXPOSE 8000
 
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi:application"]

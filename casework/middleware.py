@@ -1,4 +1,10 @@
+import time
+
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -34,3 +40,44 @@ def _demo_exempt(user) -> bool:
     from casework.models.accounts import DEMO_GROUP
 
     return settings.DEMO_RELAX_TWO_FACTOR and user.groups.filter(name=DEMO_GROUP).exists()
+
+
+#: Session keys: when the user signed in, and when the session's expiry was last pushed back.
+SIGNED_IN_AT = "careledger_signed_in_at"
+TOUCHED_AT = "careledger_touched_at"
+
+
+class SessionLifetimeMiddleware:
+    """Idle timeout without a database write on every page, and an absolute session lifetime.
+
+    The session's expiry (SESSION_COOKIE_AGE after it was last saved) is pushed back at most once
+    every SESSION_TOUCH_SECONDS, so a user idle for SESSION_COOKIE_AGE is signed out (up to
+    SESSION_TOUCH_SECONDS sooner) while a page view costs no session write. A session older than
+    SESSION_ABSOLUTE_SECONDS since sign-in is ended whatever its use: the user signs in again.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = getattr(request, "session", None)
+        user = getattr(request, "user", None)
+        if session is not None and user is not None and user.is_authenticated:
+            now = int(time.time())
+            signed_in_at = session.get(SIGNED_IN_AT)
+            if signed_in_at is None:
+                session[SIGNED_IN_AT] = signed_in_at = now
+            if now - signed_in_at > settings.SESSION_ABSOLUTE_SECONDS:
+                logout(request)
+                messages.info(request, "You have been signed out because you signed in more than "
+                                       f"{settings.SESSION_ABSOLUTE_SECONDS // 3600} hours ago. Sign in again.")
+                return redirect(f"{reverse('login')}?next={request.get_full_path()}")
+            if now - session.get(TOUCHED_AT, 0) >= settings.SESSION_TOUCH_SECONDS:
+                session[TOUCHED_AT] = now
+        return self.get_response(request)
+
+
+@receiver(user_logged_in)
+def _record_sign_in(sender, request, user, **kwargs) -> None:
+    if getattr(request, "session", None) is not None:
+        request.session[SIGNED_IN_AT] = request.session[TOUCHED_AT] = int(time.time())

@@ -31,19 +31,31 @@ class Hold:
 #: source(client_ids, on) -> {client_id: [Hold, ...]} for the clients that have holds from it.
 HoldSource = Callable[[Iterable[int], date], dict[int, list[Hold]]]
 HOLD_SOURCES: list[HoldSource] = []
+#: source -> the hold kinds it can give (None: any kind), so that a question about some kinds
+#: asks only the sources that can answer it.
+SOURCE_KINDS: dict[HoldSource, frozenset[str] | None] = {}
 
 
-def register_hold_source(source: HoldSource) -> HoldSource:
-    HOLD_SOURCES.append(source)
+def register_hold_source(source: HoldSource, kinds: Iterable[str] | None = None) -> HoldSource:
+    if source not in SOURCE_KINDS:
+        HOLD_SOURCES.append(source)
+    SOURCE_KINDS[source] = frozenset(kinds) if kinds is not None else None
     return source
 
 
-def holds_for_clients(client_ids: Iterable[int], on: date) -> dict[int, list[Hold]]:
+def holds_for_clients(client_ids: Iterable[int], on: date, kinds: Iterable[str] | None = None) -> dict[int, list[Hold]]:
+    """Client id -> the holds on that date, of the given kinds only when `kinds` is given."""
     ids = list(client_ids)
+    wanted = frozenset(kinds) if kinds is not None else None
     result: dict[int, list[Hold]] = {}
     for source in HOLD_SOURCES:
+        gives = SOURCE_KINDS.get(source)
+        if wanted is not None and gives is not None and not gives & wanted:
+            continue
         for client_id, holds in source(ids, on).items():
-            result.setdefault(client_id, []).extend(holds)
+            holds = [h for h in holds if wanted is None or h.kind in wanted]
+            if holds:
+                result.setdefault(client_id, []).extend(holds)
     return result
 
 

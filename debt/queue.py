@@ -165,10 +165,8 @@ def capacity_and_safeguarding(on: date) -> list[QueueRow]:
     over their money, or because of a safeguarding concern. One row per client and kind."""
     owed = balances()
     found: dict[tuple[int, str], object] = {}
-    for client_id, holds in holds_for_clients(owed, on).items():
+    for client_id, holds in holds_for_clients(owed, on, kinds=PROTECTION_HOLDS).items():
         for hold in holds:
-            if hold.kind not in PROTECTION_HOLDS:
-                continue
             key = (client_id, hold.kind)
             earlier = found.get(key)
             if earlier is None or (hold.since and (earlier.since is None or hold.since < earlier.since)):

@@ -18,8 +18,11 @@ def ready() -> None:
 
     recovery_letters.register()
     jobs_recovery.register()
-    for source in (services.manual_holds, services.capacity_holds, services.deceased_holds,
-                   services.safeguarding_holds):
-        register_hold_source(source)
+    from .constants import HoldKind
+
+    register_hold_source(services.manual_holds)  # officers' holds: any kind
+    register_hold_source(services.capacity_holds, kinds=[HoldKind.NO_AUTHORITY])
+    register_hold_source(services.deceased_holds, kinds=[HoldKind.DECEASED])
+    register_hold_source(services.safeguarding_holds, kinds=[HoldKind.SAFEGUARDING])
     register_client_panel(client_recovery_panel)
     _DONE = True

@@ -56,6 +56,6 @@ def ready() -> None:
     from . import jobs_relief, relief_letters  # noqa: F401 - registers the jobs and letter types
     from .views.relief import client_relief_panel
 
-    register_hold_source(breathing_space_holds)
-    register_hold_source(repayment_plan_holds)
+    register_hold_source(breathing_space_holds, kinds=[HoldKind.BREATHING_SPACE])
+    register_hold_source(repayment_plan_holds, kinds=[HoldKind.REPAYMENT_PLAN])
     register_client_panel(client_relief_panel)

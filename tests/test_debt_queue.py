@@ -91,6 +91,20 @@ def test_safeguarding_case_shows_only_while_the_client_owes_and_is_flagged():
     assert rows_of("protection") == []
 
 
+def test_holds_asked_for_by_kind_come_only_from_the_sources_that_give_that_kind(django_assert_num_queries):
+    from debt.holds import holds_for_clients
+
+    client = ClientFactory(safeguarding_flag=True, date_of_death=today() - timedelta(days=3))
+    DebtHold.objects.create(client=client, kind=HoldKind.DISPUTE, note="Queried", placed_by=UserFactory(),
+                            placed_on=today(), review_date=today() + timedelta(days=30))
+    every = {h.kind for h in holds_for_clients([client.pk], today())[client.pk]}
+    assert {HoldKind.SAFEGUARDING, HoldKind.DECEASED, HoldKind.DISPUTE} <= every
+    # officers' holds (any kind), capacity and safeguarding: not Breathing Space, plans or deaths
+    with django_assert_num_queries(3):
+        wanted = holds_for_clients([client.pk], today(), kinds=queue.PROTECTION_HOLDS)
+    assert [h.kind for h in wanted[client.pk]] == [HoldKind.SAFEGUARDING]
+
+
 def test_limitation_warning_shows_until_the_invoice_is_paid():
     due = add_months(today(), -(12 * 5 + 7))
     invoice = InvoiceFactory(due_date=due, issue_date=due - timedelta(days=14), total=Decimal("30.00"))

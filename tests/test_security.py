@@ -3,12 +3,17 @@ import os
 import secrets
 import subprocess
 import sys
+import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
+from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -117,8 +122,43 @@ def test_pages_carry_a_content_security_policy_with_a_nonce(client):
     assert response["X-Frame-Options"] == "DENY"
 
 
-def test_sessions_expire_after_inactivity(settings):
-    assert settings.SESSION_COOKIE_AGE <= 30 * 60 and settings.SESSION_SAVE_EVERY_REQUEST
+def _session_row(client) -> Session:
+    return Session.objects.get(session_key=client.cookies[settings.SESSION_COOKIE_NAME].value)
+
+
+def test_use_keeps_a_session_alive_without_writing_it_on_every_page(client_as, monkeypatch):
+    assert settings.SESSION_COOKIE_AGE <= 30 * 60 and settings.SESSION_TOUCH_SECONDS <= 60
+    client = client_as(Role.INCOME_OFFICER)
+    clock = [time.time()]
+    monkeypatch.setattr("casework.middleware.time.time", lambda: clock[0])
+    expiry = _session_row(client).expire_date
+    clock[0] += settings.SESSION_TOUCH_SECONDS - 5
+    assert client.get(reverse("casework:my_work")).status_code == 200
+    assert _session_row(client).expire_date == expiry  # a page within the interval writes nothing
+    clock[0] += 10
+    assert client.get(reverse("casework:my_work")).status_code == 200
+    row = _session_row(client)
+    assert row.expire_date > expiry  # pushed back: idle for SESSION_COOKIE_AGE from now signs out
+    assert abs((row.expire_date - timezone.now()).total_seconds() - settings.SESSION_COOKIE_AGE) < 60
+    Session.objects.filter(pk=row.pk).update(expire_date=timezone.now() - timedelta(seconds=1))
+    assert client.get(reverse("casework:my_work"))["Location"].startswith(reverse("login"))
+
+
+def test_a_session_ends_a_fixed_time_after_sign_in_however_busy(client_as, monkeypatch):
+    assert settings.SESSION_ABSOLUTE_SECONDS <= 12 * 3600
+    client = client_as(Role.INCOME_OFFICER)
+    clock = [time.time()]
+    monkeypatch.setattr("casework.middleware.time.time", lambda: clock[0])
+    for _ in range(3):  # in use all day: each page well within the idle limit
+        clock[0] += (settings.SESSION_ABSOLUTE_SECONDS - 60) // 3
+        assert client.get(reverse("casework:my_work")).status_code == 200
+    clock[0] += 120
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    response = client.get(reverse("casework:my_work"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    assert not Session.objects.filter(session_key=key).exists()
+    page = client.get(response["Location"]).content.decode()
+    assert "signed in more than 12 hours ago" in page
 
 
 def test_production_settings_pass_the_deployment_check():

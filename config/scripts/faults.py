@@ -552,10 +552,12 @@ class Harness:
         client = Client.objects.filter(accounts__isnull=False).order_by("pk").first()
         port = self.args.web_port
         logfile = (self.workdir / "gunicorn.log").open("ab")
-        web = subprocess.Popen([str(BIN / "gunicorn"), "config.wsgi:application", "--bind", f"{HOST}:{port}",
-                                "--workers", "2", "--timeout", "60", "--graceful-timeout", "5"],
-                               cwd=ROOT, env=self.env(broker=False), start_new_session=True, stdout=logfile,
-                               stderr=subprocess.STDOUT)
+        # Production's gunicorn settings (threads, persistent database connections checked before reuse).
+        web = subprocess.Popen([str(BIN / "gunicorn"), "-c", "config/gunicorn.conf.py", "config.wsgi:application",
+                                "--graceful-timeout", "5"],
+                               cwd=ROOT, env={**self.env(broker=False), "GUNICORN_BIND": f"{HOST}:{port}",
+                                              "GUNICORN_WORKERS": "2", "GUNICORN_ACCESS_LOG": "/dev/null"},
+                               start_new_session=True, stdout=logfile, stderr=subprocess.STDOUT)
         self.procs.append(web)
         base = f"http://{HOST}:{port}"
         http = requests.Session()

@@ -6,8 +6,8 @@
 # Starts its own PostgreSQL (initdb in a temporary directory, 127.0.0.1:${LOAD_PG_PORT:-55442}) and its
 # own redis-server (127.0.0.1:${LOAD_REDIS_PORT:-56389}), never any other server; migrates and seeds
 # a county (manage.py seed --clients ${LOAD_CLIENTS:-50000}), adds 150 officers and 10 team leaders
-# (config/loadtest/prepare.py), starts gunicorn (${LOAD_GUNICORN_WORKERS:-3} workers of
-# ${LOAD_GUNICORN_THREADS:-4} threads), a Celery worker and the statements run for tomorrow (a letter to
+# (config/loadtest/prepare.py), starts gunicorn with production's config/gunicorn.conf.py
+# (${LOAD_GUNICORN_WORKERS:-3} workers of ${LOAD_GUNICORN_THREADS:-4} threads), a Celery worker and the statements run for tomorrow (a letter to
 # every client with a balance: the largest nightly run), then runs Locust headless for RUN_TIME with
 # ${LOAD_USERS:-160} users (150 officers, 10 team leaders; config/loadtest/locustfile.py) and writes
 # Locust's CSV statistics, the run's progress and the load average to OUT_DIR. Everything it started
@@ -68,8 +68,9 @@ timeout 1800 "$PY" manage.py seed --clients "${LOAD_CLIENTS:-50000}" | tail -3
 timeout 600 "$PY" config/loadtest/prepare.py sessions "$OUT/people.json"
 
 say "starting gunicorn, a Celery worker and tomorrow's statements run"
-setsid "$BIN/gunicorn" config.wsgi:application --bind "$HOST:$WEB_PORT" --workers "${LOAD_GUNICORN_WORKERS:-3}" \
-    --threads "${LOAD_GUNICORN_THREADS:-4}" --timeout 60 --access-logfile /dev/null --error-logfile "$OUT/gunicorn.log" &
+GUNICORN_WORKERS=${LOAD_GUNICORN_WORKERS:-3} GUNICORN_THREADS=${LOAD_GUNICORN_THREADS:-4} GUNICORN_BIND="$HOST:$WEB_PORT" \
+    GUNICORN_ACCESS_LOG=/dev/null setsid "$BIN/gunicorn" -c config/gunicorn.conf.py config.wsgi:application \
+    --error-logfile "$OUT/gunicorn.log" &
 PIDS+=($!)
 # The worker at a lower CPU priority (LOAD_WORKER_NICE, default 10), as docker-compose.yml gives it a
 # quarter of the web's CPU share: on a machine shared with the web, people's pages come first and
@@ -77,17 +78,27 @@ PIDS+=($!)
 setsid nice -n "${LOAD_WORKER_NICE:-10}" "$BIN/celery" -A config worker --concurrency=1 --loglevel=WARNING -n load@%h \
     >"$OUT/worker.log" 2>&1 &
 PIDS+=($!)
+# Linux's autogroup scheduling shares the CPU between sessions first and applies nice only within
+# a session: the worker, in a session of its own (setsid), would get as much CPU as all of gunicorn
+# whatever its nice. Its session takes the same nice.
+if [ -w "/proc/$!/autogroup" ]; then echo "${LOAD_WORKER_NICE:-10}" >"/proc/$!/autogroup"; fi
 for _ in $(seq 60); do curl -fs "http://$HOST:$WEB_PORT/health/" >/dev/null && break; sleep 1; done
 TOMORROW=$(date -d tomorrow +%F)
 timeout 120 "$PY" manage.py run_job statements --date "$TOMORROW" | tee "$OUT/run-start.txt"
 
 say "locust: ${LOAD_USERS:-160} users for $RUN_TIME"
 uptime | tee "$OUT/uptime-before.txt"
+# The machine's speed now (it varies between runs on shared hardware): a fixed Python loop, timed.
+"$PY" -c "import time; t = time.process_time(); sum(i * i for i in range(3_000_000))
+print(f'speed check: a fixed Python loop took {(time.process_time() - t) * 1000:.0f} ms of CPU')" | tee "$OUT/speed.txt"
+python3 config/loadtest/cpu.py snapshot "$OUT/cpu-before.json"
 ( sleep 60; uptime > "$OUT/uptime-during.txt" ) &
 LOADTEST_PEOPLE="$OUT/people.json" timeout 3600 "$LOCUST" -f config/loadtest/locustfile.py --headless \
     --host "http://$HOST:$WEB_PORT" -u "${LOAD_USERS:-160}" -r "${LOAD_SPAWN_RATE:-10}" --run-time "$RUN_TIME" \
     --stop-timeout 10 --csv "$OUT/stats" --only-summary 2>&1 | tee "$OUT/locust.txt" || true
 uptime | tee "$OUT/uptime-after.txt"
+python3 config/loadtest/cpu.py snapshot "$OUT/cpu-after.json"
+python3 config/loadtest/cpu.py compare "$OUT/cpu-before.json" "$OUT/cpu-after.json" | tee "$OUT/cpu.md"
 timeout 120 "$PY" -c "
 import django; django.setup()
 from casework.models import Run

@@ -1,0 +1,70 @@
+"""CPU seconds by program over the load test: where the machine's two cores went.
+
+    python config/loadtest/cpu.py snapshot FILE          # every process's CPU so far, from /proc
+    python config/loadtest/cpu.py compare BEFORE AFTER   # CPU seconds used between them, by program
+
+A process counts its own CPU and that of children it has reaped (PostgreSQL's backends that
+ended are counted under the postmaster), so short-lived processes are not lost; a program that
+has exited by the second snapshot (Locust, in loadtest.sh) is counted under its parent ("other").
+Only Linux.
+"""
+import json
+import os
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+TICK = os.sysconf("SC_CLK_TCK")
+KINDS = (("gunicorn", "web (gunicorn)"), ("celery", "worker (celery)"), ("postgres", "PostgreSQL"),
+         ("locust", "Locust (the load generator)"), ("redis", "Redis"))
+
+
+def kind_of(cmdline: str) -> str:
+    for needle, label in KINDS:
+        if needle in cmdline:
+            return label
+    return "other"
+
+
+def snapshot() -> dict:
+    processes = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        own = (int(fields[11]) + int(fields[12])) / TICK
+        reaped = (int(fields[13]) + int(fields[14])) / TICK
+        processes[entry.name] = {"start": fields[19], "kind": kind_of(cmdline or stat), "cpu": own + reaped}
+    total = sum(int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:8]) / TICK
+    idle = sum(int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[4:6]) / TICK
+    return {"processes": processes, "busy": total - idle, "total": total}
+
+
+def compare(before: dict, after: dict) -> str:
+    used = defaultdict(float)
+    for pid, proc in after["processes"].items():
+        earlier = before["processes"].get(pid)
+        start = earlier["cpu"] if earlier and earlier["start"] == proc["start"] else 0.0
+        used[proc["kind"]] += proc["cpu"] - start
+    elapsed = (after["total"] - before["total"]) / os.cpu_count()
+    busy = after["busy"] - before["busy"]
+    lines = [f"{elapsed:.0f} s elapsed on {os.cpu_count()} cores; CPU busy {busy:.0f} s "
+             f"({100 * busy / (elapsed * os.cpu_count()):.0f}% of the machine)",
+             "| Program | CPU seconds | Share of the machine |", "|---|---:|---:|"]
+    for kind, seconds in sorted(used.items(), key=lambda item: -item[1]):
+        lines.append(f"| {kind} | {seconds:.1f} | {100 * seconds / (elapsed * os.cpu_count()):.0f}% |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["snapshot"]:
+        Path(sys.argv[2]).write_text(json.dumps(snapshot()))
+    elif sys.argv[1:2] == ["compare"]:
+        print(compare(json.loads(Path(sys.argv[2]).read_text()), json.loads(Path(sys.argv[3]).read_text())))
+    else:
+        sys.exit(__doc__)
