@@ -62,6 +62,7 @@ def officer_choices():
         .objects.filter(is_active=True, groups__name__in=[r.value for r in CASEWORKERS])
         .distinct()
         .order_by("first_name", "last_name")
+        .only("pk", "username", "first_name", "last_name")  # what a choice shows: not the whole user
     )
 
 

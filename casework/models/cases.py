@@ -84,6 +84,8 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["assigned_officer", "status"], name="case_officer_status_idx"),
             models.Index(fields=["team", "status"], name="case_team_status_idx"),
+            # the case list's order: its first page is read from the index, not by sorting every case
+            models.Index(fields=["-priority", "due_date", "id"], name="case_list_order_idx"),
         ]
         constraints = [
             models.CheckConstraint(

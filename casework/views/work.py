@@ -123,7 +123,8 @@ def team_queue(request):
         messages.success(request, f"{len(form.cleaned_data['cases'])} case(s) assigned to "
                                   f"{officer.get_full_name() or officer.username}")
         return redirect(request.get_full_path())
-    context = {"page_obj": _page(request, queryset), "form": form, "total": queryset.count(), **_filter_context(request)}
+    page = _page(request, queryset)
+    context = {"page_obj": page, "form": form, "total": page.paginator.count, **_filter_context(request)}
     return render(request, "casework/team_queue.html", context)
 
 
@@ -135,7 +136,8 @@ def case_list(request):
     fmt = requested_format(request)
     if fmt:
         return export_response(queryset, CASE_COLUMNS, "cases", fmt)
-    context = {"page_obj": _page(request, queryset), "total": queryset.count(), **_filter_context(request)}
+    page = _page(request, queryset)
+    context = {"page_obj": page, "total": page.paginator.count, **_filter_context(request)}
     return render(request, "casework/case_list.html", context)
 
 

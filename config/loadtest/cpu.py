@@ -40,9 +40,9 @@ def snapshot() -> dict:
         own = (int(fields[11]) + int(fields[12])) / TICK
         reaped = (int(fields[13]) + int(fields[14])) / TICK
         processes[entry.name] = {"start": fields[19], "kind": kind_of(cmdline or stat), "cpu": own + reaped}
-    total = sum(int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:8]) / TICK
-    idle = sum(int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[4:6]) / TICK
-    return {"processes": processes, "busy": total - idle, "total": total}
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:9]]
+    total, idle, steal = sum(fields[:7]) / TICK, sum(fields[3:5]) / TICK, fields[7] / TICK
+    return {"processes": processes, "busy": total - idle, "total": total, "steal": steal}
 
 
 def compare(before: dict, after: dict) -> str:
@@ -54,7 +54,8 @@ def compare(before: dict, after: dict) -> str:
     elapsed = (after["total"] - before["total"]) / os.cpu_count()
     busy = after["busy"] - before["busy"]
     lines = [f"{elapsed:.0f} s elapsed on {os.cpu_count()} cores; CPU busy {busy:.0f} s "
-             f"({100 * busy / (elapsed * os.cpu_count()):.0f}% of the machine)",
+             f"({100 * busy / (elapsed * os.cpu_count()):.0f}% of the machine); taken by the hypervisor (steal) "
+             f"{after.get('steal', 0) - before.get('steal', 0):.1f} s",
              "| Program | CPU seconds | Share of the machine |", "|---|---:|---:|"]
     for kind, seconds in sorted(used.items(), key=lambda item: -item[1]):
         lines.append(f"| {kind} | {seconds:.1f} | {100 * seconds / (elapsed * os.cpu_count()):.0f}% |")
