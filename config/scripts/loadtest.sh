@@ -72,10 +72,14 @@ GUNICORN_WORKERS=${LOAD_GUNICORN_WORKERS:-3} GUNICORN_THREADS=${LOAD_GUNICORN_TH
     GUNICORN_ACCESS_LOG=/dev/null setsid "$BIN/gunicorn" -c config/gunicorn.conf.py config.wsgi:application \
     --error-logfile "$OUT/gunicorn.log" &
 PIDS+=($!)
-# The worker at a lower CPU priority (LOAD_WORKER_NICE, default 10), as docker-compose.yml gives it a
-# quarter of the web's CPU share: on a machine shared with the web, people's pages come first and
-# the nightly run takes the rest. LOAD_WORKER_NICE=0 measures both at the same priority.
-setsid nice -n "${LOAD_WORKER_NICE:-10}" "$BIN/celery" -A config worker --concurrency=1 --loglevel=WARNING -n load@%h \
+# The worker under SCHED_IDLE (chrt --idle 0, as in docker-compose.yml; LOAD_WORKER_IDLE=0 leaves it
+# out) and at nice LOAD_WORKER_NICE (default 10): on a machine shared with the web, people's pages
+# come first and the nightly run takes the rest. Under SCHED_IDLE a waking page thread or database
+# backend takes the CPU from the worker at once; with nice alone it may wait for the worker's slice,
+# once per query. LOAD_WORKER_IDLE=0 LOAD_WORKER_NICE=0 measures both at the same priority.
+WORKER_POLICY=()
+if [ "${LOAD_WORKER_IDLE:-1}" = 1 ]; then WORKER_POLICY=(chrt --idle 0); fi
+setsid "${WORKER_POLICY[@]}" nice -n "${LOAD_WORKER_NICE:-10}" "$BIN/celery" -A config worker --concurrency=1 --loglevel=WARNING -n load@%h \
     >"$OUT/worker.log" 2>&1 &
 PIDS+=($!)
 # Linux's autogroup scheduling shares the CPU between sessions first and applies nice only within

@@ -17,7 +17,7 @@ from .. import queue
 
 #: Who may read the queue; only QUEUE_MANAGERS may assign from it.
 QUEUE_READERS = frozenset({Role.TEAM_LEADER, Role.AUDITOR})
-PAGE_SIZE = 50
+PAGE_SIZE = 25  # rows are long (why, amount, case and officer): 25 to a page, as QueueRow.url expects
 
 COLUMNS = [
     Column("Kind", lambda r: r.kind_label),
