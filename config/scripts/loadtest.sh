@@ -66,6 +66,9 @@ timeout 300 "$PY" config/loadtest/prepare.py staff
 say "seeding ${LOAD_CLIENTS:-50000} clients"
 timeout 1800 "$PY" manage.py seed --clients "${LOAD_CLIENTS:-50000}" | tail -3
 timeout 600 "$PY" config/loadtest/prepare.py sessions "$OUT/people.json"
+# A council's database has been vacuumed and analysed; a freshly seeded one has not, and autovacuum
+# would otherwise analyse the new tables in the middle of the measurement (bad plans until it does).
+"${AS_PG[@]}" psql -h "$HOST" -p "$PG_PORT" -U postgres -qc "VACUUM (ANALYZE)" careledger_load
 
 say "starting gunicorn, a Celery worker and tomorrow's statements run"
 GUNICORN_WORKERS=${LOAD_GUNICORN_WORKERS:-3} GUNICORN_THREADS=${LOAD_GUNICORN_THREADS:-4} GUNICORN_BIND="$HOST:$WEB_PORT" \
