@@ -44,6 +44,7 @@ def _demo_exempt(user) -> bool:
 
 #: Session keys: when the user signed in, and when the session's expiry was last pushed back.
 SIGNED_IN_AT = "careledger_signed_in_at"
+_API_PREFIX = "/api/"
 TOUCHED_AT = "careledger_touched_at"
 
 
@@ -53,7 +54,8 @@ class SessionLifetimeMiddleware:
     The session's expiry (SESSION_COOKIE_AGE after it was last saved) is pushed back at most once
     every SESSION_TOUCH_SECONDS, so a user idle for SESSION_COOKIE_AGE is signed out (up to
     SESSION_TOUCH_SECONDS sooner) while a page view costs no session write. A session older than
-    SESSION_ABSOLUTE_SECONDS since sign-in is ended whatever its use: the user signs in again.
+    SESSION_ABSOLUTE_SECONDS since sign-in is ended whatever its use: the user signs in again (an API
+    call made with it is answered as one made with no session: 401 or 403, never a redirect).
     """
 
     def __init__(self, get_response):
@@ -69,6 +71,8 @@ class SessionLifetimeMiddleware:
                 session[SIGNED_IN_AT] = signed_in_at = now
             if now - signed_in_at > settings.SESSION_ABSOLUTE_SECONDS:
                 logout(request)
+                if request.path.startswith(_API_PREFIX):  # the API answers an unsigned request itself: 401 or 403
+                    return self.get_response(request)
                 messages.info(request, "You have been signed out because you signed in more than "
                                        f"{settings.SESSION_ABSOLUTE_SECONDS // 3600} hours ago. Sign in again.")
                 return redirect(f"{reverse('login')}?next={request.get_full_path()}")

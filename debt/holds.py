@@ -30,15 +30,12 @@ class Hold:
 
 #: source(client_ids, on) -> {client_id: [Hold, ...]} for the clients that have holds from it.
 HoldSource = Callable[[Iterable[int], date], dict[int, list[Hold]]]
-HOLD_SOURCES: list[HoldSource] = []
-#: source -> the hold kinds it can give (None: any kind), so that a question about some kinds
-#: asks only the sources that can answer it.
+#: Each registered source, in the order registered -> the hold kinds it can give (None: any kind),
+#: so that a question about some kinds asks only the sources that can answer it.
 SOURCE_KINDS: dict[HoldSource, frozenset[str] | None] = {}
 
 
 def register_hold_source(source: HoldSource, kinds: Iterable[str] | None = None) -> HoldSource:
-    if source not in SOURCE_KINDS:
-        HOLD_SOURCES.append(source)
     SOURCE_KINDS[source] = frozenset(kinds) if kinds is not None else None
     return source
 
@@ -48,8 +45,7 @@ def holds_for_clients(client_ids: Iterable[int], on: date, kinds: Iterable[str] 
     ids = list(client_ids)
     wanted = frozenset(kinds) if kinds is not None else None
     result: dict[int, list[Hold]] = {}
-    for source in HOLD_SOURCES:
-        gives = SOURCE_KINDS.get(source)
+    for source, gives in SOURCE_KINDS.items():
         if wanted is not None and gives is not None and not gives & wanted:
             continue
         for client_id, holds in source(ids, on).items():

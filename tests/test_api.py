@@ -1,8 +1,11 @@
 """The integration API at /api/v1/: who may use it, what it stores, and how it refuses bad input."""
+import time
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.test import Client as HttpClient
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
@@ -186,6 +189,18 @@ def test_a_web_session_with_two_factor_verified_may_use_the_api():
     http = sign_in(HttpClient(), UserFactory(roles=[Role.INCOME_OFFICER]))
 
     assert http.get(CLIENTS).status_code == 200
+
+
+def test_a_web_session_past_its_lifetime_gets_a_refusal_from_the_api_not_the_sign_in_page(monkeypatch):
+    http = sign_in(HttpClient(), UserFactory(roles=[Role.INCOME_OFFICER]))
+    key = http.cookies[settings.SESSION_COOKIE_NAME].value
+    later = time.time() + settings.SESSION_ABSOLUTE_SECONDS + 60
+    monkeypatch.setattr("casework.middleware.time.time", lambda: later)
+
+    response = http.get(CLIENTS)
+
+    assert response.status_code in (401, 403) and response["Content-Type"].startswith("application/json")
+    assert not Session.objects.filter(session_key=key).exists()  # the session ended all the same
 
 
 # --- clients -------------------------------------------------------------------------------------
