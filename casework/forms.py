@@ -66,7 +66,35 @@ def officer_choices():
     )
 
 
+class _OneReadChoiceIterator(forms.models.ModelChoiceIterator):
+    """Reads the choices once: a template's `for` asks their number and then each of them, which
+    Django's iterator answers with a COUNT and then a server-side cursor (two queries per list)."""
+
+    def __init__(self, field):
+        super().__init__(field)
+        self._objects = None
+
+    def _read(self) -> list:
+        if self._objects is None:
+            self._objects = list(self.queryset)
+        return self._objects
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self._read():
+            yield self.choice(obj)
+
+    def __len__(self) -> int:
+        return len(self._read()) + (1 if self.field.empty_label is not None else 0)
+
+    def __bool__(self) -> bool:
+        return self.field.empty_label is not None or bool(self._read())
+
+
 class OfficerChoiceField(forms.ModelChoiceField):
+    iterator = _OneReadChoiceIterator
+
     def label_from_instance(self, user) -> str:
         return user.get_full_name() or user.username
 

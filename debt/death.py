@@ -9,7 +9,7 @@
    period whose ledger entry reverses the credit note's, never by deleting anything; payments
    the credit note left unallocated go back onto it where they are still unallocated.
 2. Recovery stops (`debt.stop_recovery`): recovery already derives a "deceased" hold from the
-   client's date of death (debt.services.recovery.deceased_holds); this records it as a hold an
+   client's date of death (debt.services.recovery.client_state_holds); this records it as a hold an
    officer can see (with each open debt and its stage), released on reversal.
 3. Repayment plans (`debt.cancel_plans`): each active plan is cancelled with the reason through
    plan_transition. A cancelled plan cannot be reopened: on reversal the timeline says so and a

@@ -21,8 +21,7 @@ def ready() -> None:
     from .constants import HoldKind
 
     register_hold_source(services.manual_holds)  # officers' holds: any kind
-    register_hold_source(services.capacity_holds, kinds=[HoldKind.NO_AUTHORITY])
-    register_hold_source(services.deceased_holds, kinds=[HoldKind.DECEASED])
-    register_hold_source(services.safeguarding_holds, kinds=[HoldKind.SAFEGUARDING])
+    register_hold_source(services.client_state_holds,
+                         kinds=[HoldKind.NO_AUTHORITY, HoldKind.DECEASED, HoldKind.SAFEGUARDING])
     register_client_panel(client_recovery_panel)
     _DONE = True

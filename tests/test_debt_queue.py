@@ -99,8 +99,8 @@ def test_holds_asked_for_by_kind_come_only_from_the_sources_that_give_that_kind(
                             placed_on=today(), review_date=today() + timedelta(days=30))
     every = {h.kind for h in holds_for_clients([client.pk], today())[client.pk]}
     assert {HoldKind.SAFEGUARDING, HoldKind.DECEASED, HoldKind.DISPUTE} <= every
-    # officers' holds (any kind), capacity and safeguarding: not Breathing Space, plans or deaths
-    with django_assert_num_queries(3):
+    # officers' holds (any kind) and the client's own record: not Breathing Space or plans
+    with django_assert_num_queries(2):
         wanted = holds_for_clients([client.pk], today(), kinds=queue.PROTECTION_HOLDS)
     assert [h.kind for h in wanted[client.pk]] == [HoldKind.SAFEGUARDING]
 
@@ -184,6 +184,36 @@ def test_queue_queries_do_not_grow_with_rows(django_assert_max_num_queries):
     with django_assert_max_num_queries(25):
         rows = queue.decisions(today())
     assert len(rows) == 10
+
+
+def test_queue_page_and_export_read_no_more_for_more_rows(client_as):
+    """Rows show their client, case, team and officer: read with the rows, never one by one."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from casework.constants import CaseType
+
+    http = client_as(Role.TEAM_LEADER)
+    officer = UserFactory(roles=[Role.INCOME_OFFICER], first_name="Olu", last_name="Officer")
+
+    def add(n):
+        for _ in range(n):
+            case = CaseFactory(status=CaseStatus.ESCALATED, case_type=CaseType.DEBT_RECOVERY, assigned_officer=officer)
+            InvoiceFactory(client=case.client)
+
+    def queries(path):
+        with CaptureQueriesContext(connection) as ctx:
+            response = http.get(path)
+        assert response.status_code == 200
+        return len(ctx.captured_queries), response
+
+    add(2)
+    queries(URL)  # the session's first page writes it
+    few = [queries(URL)[0], queries(URL + "?format=csv")[0]]
+    add(8)
+    many, page = queries(URL)
+    assert [many, queries(URL + "?format=csv")[0]] == few
+    assert page.content.decode().count("Olu Officer") == 10 + 1  # each row, and the choice of officer
 
 
 def test_a_legal_referral_waiting_for_approval_is_in_the_queue_until_decided(client_as):

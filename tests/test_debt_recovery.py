@@ -172,6 +172,23 @@ def test_client_lacking_capacity_with_an_appointee_is_chased_through_them(ladder
     assert Letter.objects.get(client=invoice.client).recipient_name == "Ann Appointee"
 
 
+@pytest.mark.django_db
+def test_the_client_record_gives_its_holds_in_one_query(django_assert_num_queries):
+    on = date(2026, 6, 1)
+    lapsed = ClientFactory(capacity=Capacity.LACKS)  # their appointee's authority ended: held again
+    RepresentativeFactory(client=lapsed, kind=RepresentativeKind.APPOINTEE, start_date=date(2025, 1, 1),
+                          end_date=date(2026, 5, 31))
+    covered = ClientFactory(capacity=Capacity.LACKS)
+    RepresentativeFactory(client=covered, kind=RepresentativeKind.DEPUTY, start_date=date(2026, 6, 1))
+    died = ClientFactory(capacity=Capacity.LACKS, date_of_death=date(2026, 5, 1), safeguarding_flag=True)
+    well = ClientFactory()
+    with django_assert_num_queries(1):
+        holds = services.client_state_holds([lapsed.pk, covered.pk, died.pk, well.pk], on)
+    assert {pk: [h.kind for h in hs] for pk, hs in holds.items()} == {
+        lapsed.pk: [HoldKind.NO_AUTHORITY], died.pk: [HoldKind.DECEASED, HoldKind.SAFEGUARDING]}
+    assert "died on 01 May 2026" in holds[died.pk][0].reason
+
+
 def test_deceased_client_is_held(ladder, run_on):
     invoice = InvoiceFactory(client=ClientFactory(date_of_death=DUE))
     run = run_on(FIRST)

@@ -470,37 +470,34 @@ def manual_holds(client_ids, on: date) -> dict:
     return dict(result)
 
 
-def capacity_holds(client_ids, on: date) -> dict:
-    """Clients who lack capacity to manage their finances and have no deputy, attorney or
-    appointee in force: no recovery letter may go to them (the same rule as letter_recipient)."""
+def client_state_holds(client_ids, on: date) -> dict:
+    """Holds that follow from the client's own record, in one query: lacking capacity to manage
+    their finances with no deputy, attorney or appointee in force (no recovery letter may go to
+    them: the same rule as letter_recipient), death (recover from the estate), and a recorded
+    safeguarding concern."""
     from casework.constants import Capacity
     from casework.correspondence import LACKS_CAPACITY_ORDER
     from casework.models import Representative
-    from django.db.models import Q
+    from django.db.models import Exists, OuterRef, Q
 
     from ..holds import Hold
 
-    authorised = Representative.objects.filter(kind__in=LACKS_CAPACITY_ORDER, start_date__lte=on).filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=on)).values("client_id")
-    rows = (Client.objects.filter(pk__in=list(client_ids), capacity=Capacity.LACKS, date_of_death__isnull=True)
-            .exclude(pk__in=authorised).values_list("pk", "capacity_assessed_on"))
-    return {pk: [Hold(kind=HoldKind.NO_AUTHORITY, since=assessed,
-                      reason="Lacks capacity to manage their finances and no deputy, attorney or appointee is "
-                             "recorded: refer for appointeeship or a Court of Protection deputyship")]
-            for pk, assessed in rows}
-
-
-def deceased_holds(client_ids, on: date) -> dict:
-    from ..holds import Hold
-
-    rows = Client.objects.filter(pk__in=list(client_ids), date_of_death__isnull=False).values_list("pk", "date_of_death")
-    return {pk: [Hold(kind=HoldKind.DECEASED, since=died,
-                      reason=f"The client died on {died:%d %B %Y}: recover from the estate, not by reminder")]
-            for pk, died in rows}
-
-
-def safeguarding_holds(client_ids, on: date) -> dict:
-    from ..holds import Hold
-
-    rows = Client.objects.filter(pk__in=list(client_ids), safeguarding_flag=True).values_list("pk", flat=True)
-    return {pk: [Hold(kind=HoldKind.SAFEGUARDING, reason="Safeguarding concern recorded on the client")] for pk in rows}
+    authorised = Representative.objects.filter(client_id=OuterRef("pk"), kind__in=LACKS_CAPACITY_ORDER,
+                                               start_date__lte=on).filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
+    rows = (Client.objects.filter(pk__in=list(client_ids))
+            .filter(Q(capacity=Capacity.LACKS) | Q(date_of_death__isnull=False) | Q(safeguarding_flag=True))
+            .annotate(authorised=Exists(authorised)).order_by()
+            .values_list("pk", "capacity", "capacity_assessed_on", "date_of_death", "safeguarding_flag", "authorised"))
+    result: dict[int, list] = {}
+    for pk, capacity, assessed, died, safeguarding, has_authority in rows:
+        holds = result.setdefault(pk, [])
+        if capacity == Capacity.LACKS and died is None and not has_authority:
+            holds.append(Hold(kind=HoldKind.NO_AUTHORITY, since=assessed,
+                              reason="Lacks capacity to manage their finances and no deputy, attorney or appointee "
+                                     "is recorded: refer for appointeeship or a Court of Protection deputyship"))
+        if died is not None:
+            holds.append(Hold(kind=HoldKind.DECEASED, since=died,
+                              reason=f"The client died on {died:%d %B %Y}: recover from the estate, not by reminder"))
+        if safeguarding:
+            holds.append(Hold(kind=HoldKind.SAFEGUARDING, reason="Safeguarding concern recorded on the client"))
+    return {pk: holds for pk, holds in result.items() if holds}
