@@ -28,8 +28,9 @@ class Hold:
         return self.invoice_ids is None or invoice_id in self.invoice_ids
 
 
-#: source(client_ids, on) -> {client_id: [Hold, ...]} for the clients that have holds from it.
-HoldSource = Callable[[Iterable[int], date], dict[int, list[Hold]]]
+#: source(client_ids, on) -> {client_id: [Hold, ...]} for the clients that have holds from it;
+#: client_ids None: every client that has one (the decisions queue's question).
+HoldSource = Callable[[Iterable[int] | None, date], dict[int, list[Hold]]]
 #: Each registered source, in the order registered -> the hold kinds it can give (None: any kind),
 #: so that a question about some kinds asks only the sources that can answer it.
 SOURCE_KINDS: dict[HoldSource, frozenset[str] | None] = {}
@@ -40,9 +41,16 @@ def register_hold_source(source: HoldSource, kinds: Iterable[str] | None = None)
     return source
 
 
-def holds_for_clients(client_ids: Iterable[int], on: date, kinds: Iterable[str] | None = None) -> dict[int, list[Hold]]:
-    """Client id -> the holds on that date, of the given kinds only when `kinds` is given."""
-    ids = list(client_ids)
+def of_clients(queryset, client_ids: Iterable[int] | None, field: str = "client_id"):
+    """A source's rows for the clients asked about, or for every client when none are named."""
+    return queryset if client_ids is None else queryset.filter(**{f"{field}__in": list(client_ids)})
+
+
+def holds_for_clients(client_ids: Iterable[int] | None, on: date,
+                      kinds: Iterable[str] | None = None) -> dict[int, list[Hold]]:
+    """Client id -> the holds on that date, of the given kinds only when `kinds` is given; for
+    every client with such a hold when `client_ids` is None."""
+    ids = None if client_ids is None else list(client_ids)
     wanted = frozenset(kinds) if kinds is not None else None
     result: dict[int, list[Hold]] = {}
     for source, gives in SOURCE_KINDS.items():

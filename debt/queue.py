@@ -172,9 +172,12 @@ PROTECTION_HOLDS = (HoldKind.NO_AUTHORITY, HoldKind.SAFEGUARDING)
 def capacity_and_safeguarding(on: date) -> list[QueueRow]:
     """Clients who owe money whose debt is held because they lack capacity with no one authorised
     over their money, or because of a safeguarding concern. One row per client and kind."""
-    owed = balances()
+    held = holds_for_clients(None, on, kinds=PROTECTION_HOLDS)  # a few clients: then what they owe
+    owed = balances(held)
     found: dict[tuple[int, str], object] = {}
-    for client_id, holds in holds_for_clients(owed, on, kinds=PROTECTION_HOLDS).items():
+    for client_id, holds in held.items():
+        if client_id not in owed:
+            continue
         for hold in holds:
             key = (client_id, hold.kind)
             earlier = found.get(key)

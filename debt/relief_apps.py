@@ -6,16 +6,16 @@ from datetime import date
 from typing import Iterable
 
 from .constants import HoldKind
-from .holds import Hold, register_hold_source
+from .holds import Hold, of_clients, register_hold_source
 
 
-def breathing_space_holds(client_ids: Iterable[int], on: date) -> dict[int, list[Hold]]:
+def breathing_space_holds(client_ids: Iterable[int] | None, on: date) -> dict[int, list[Hold]]:
     """An active moratorium holds the client's covered debts until its (expected) end."""
     from .models import Moratorium
     from .services.relief import covered_invoice_ids_for
 
     result: dict[int, list[Hold]] = {}
-    moratoria = list(Moratorium.objects.active_on(on).filter(client_id__in=list(client_ids)))
+    moratoria = list(of_clients(Moratorium.objects.active_on(on), client_ids))
     covered = covered_invoice_ids_for(moratoria)
     for m in moratoria:
         until = f"until {m.expected_end:%d %B %Y}" if m.expected_end else "until 30 days after crisis treatment ends"
@@ -27,13 +27,13 @@ def breathing_space_holds(client_ids: Iterable[int], on: date) -> dict[int, list
     return result
 
 
-def repayment_plan_holds(client_ids: Iterable[int], on: date) -> dict[int, list[Hold]]:
+def repayment_plan_holds(client_ids: Iterable[int] | None, on: date) -> dict[int, list[Hold]]:
     """A plan in good standing holds recovery; a broken one holds nothing, so the ladder resumes."""
     from .models import RepaymentPlan
     from .services.relief import plan_schedule
 
     result: dict[int, list[Hold]] = {}
-    for plan in RepaymentPlan.objects.in_good_standing().filter(client_id__in=list(client_ids)):
+    for plan in of_clients(RepaymentPlan.objects.in_good_standing(), client_ids):
         last = plan_schedule(plan)[-1].due_on
         result.setdefault(plan.client_id, []).append(Hold(
             kind=HoldKind.REPAYMENT_PLAN, since=plan.start_date, review_date=last,

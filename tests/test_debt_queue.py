@@ -103,6 +103,9 @@ def test_holds_asked_for_by_kind_come_only_from_the_sources_that_give_that_kind(
     with django_assert_num_queries(2):
         wanted = holds_for_clients([client.pk], today(), kinds=queue.PROTECTION_HOLDS)
     assert [h.kind for h in wanted[client.pk]] == [HoldKind.SAFEGUARDING]
+    ClientFactory()  # no hold: not in the answer for every client
+    assert holds_for_clients(None, today(), kinds=queue.PROTECTION_HOLDS) == wanted
+    assert holds_for_clients(None, today()).keys() == {client.pk}
 
 
 def test_limitation_warning_shows_until_the_invoice_is_paid():

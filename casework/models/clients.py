@@ -3,6 +3,7 @@ from datetime import date
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from localflavor.gb.forms import GBPostcodeField
 from simple_history.models import HistoricalRecords
 from stdnum.gb import nhs
@@ -97,6 +98,11 @@ class Client(models.Model):
             models.Index(fields=["postcode"], name="client_postcode_idx"),
             models.Index(fields=["nhs_number"], name="client_nhs_idx"),
             models.Index(fields=["last_name", "first_name"], name="client_name_idx"),
+            # the few clients whose own record holds their debt (debt.services.recovery.client_state_holds):
+            # found without reading every client
+            models.Index(fields=["id"], name="client_hold_state_idx",
+                         include=["capacity", "capacity_assessed_on", "date_of_death", "safeguarding_flag"],
+                         condition=Q(capacity=Capacity.LACKS) | Q(date_of_death__isnull=False) | Q(safeguarding_flag=True)),
         ]
 
     def __str__(self) -> str:

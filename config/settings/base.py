@@ -157,6 +157,10 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
 # out whole offices after a handful of typing mistakes. Hence axes.W006 is silenced below.
 AXES_LOCKOUT_PARAMETERS = ["username"]
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The embedded demo's SQLite builds covering indexes without their INCLUDE columns: the same
+    # rows, found the same way, only not from the index alone. PostgreSQL keeps them.
+    SILENCED_SYSTEM_CHECKS.append("models.W040")
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False

@@ -459,10 +459,10 @@ def recovery_advance(*, client: Client, stage: RecoveryStage, expected_from_id: 
 
 def manual_holds(client_ids, on: date) -> dict:
     """Officers' holds in force on the date. A hold past its review date still holds, flagged."""
-    from ..holds import Hold
+    from ..holds import Hold, of_clients
 
     result: dict = defaultdict(list)
-    for hold in DebtHold.objects.active_on(on).filter(client_id__in=list(client_ids)).select_related("placed_by"):
+    for hold in of_clients(DebtHold.objects.active_on(on), client_ids).select_related("placed_by"):
         overdue = " (review overdue)" if hold.review_date < on else ""
         result[hold.client_id].append(Hold(
             kind=hold.kind, reason=f"{hold.get_kind_display()}: {hold.note}{overdue}", since=hold.placed_on,
@@ -480,13 +480,15 @@ def client_state_holds(client_ids, on: date) -> dict:
     from casework.models import Representative
     from django.db.models import Exists, OuterRef, Q
 
-    from ..holds import Hold
+    from ..holds import Hold, of_clients
 
     authorised = Representative.objects.filter(client_id=OuterRef("pk"), kind__in=LACKS_CAPACITY_ORDER,
                                                start_date__lte=on).filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
-    rows = (Client.objects.filter(pk__in=list(client_ids))
+    rows = (of_clients(Client.objects.all(), client_ids, field="pk")
             .filter(Q(capacity=Capacity.LACKS) | Q(date_of_death__isnull=False) | Q(safeguarding_flag=True))
             .annotate(authorised=Exists(authorised)).order_by()
+            .filter(Q(capacity=Capacity.LACKS, date_of_death__isnull=True, authorised=False)
+                    | Q(date_of_death__isnull=False) | Q(safeguarding_flag=True))
             .values_list("pk", "capacity", "capacity_assessed_on", "date_of_death", "safeguarding_flag", "authorised"))
     result: dict[int, list] = {}
     for pk, capacity, assessed, died, safeguarding, has_authority in rows:
