@@ -28,9 +28,10 @@ class Hold:
         return self.invoice_ids is None or invoice_id in self.invoice_ids
 
 
-#: source(client_ids, on) -> {client_id: [Hold, ...]} for the clients that have holds from it;
-#: client_ids None: every client that has one (the decisions queue's question).
-HoldSource = Callable[[Iterable[int] | None, date], dict[int, list[Hold]]]
+#: source(client_ids, on, kinds) -> {client_id: [Hold, ...]} for the clients that have holds from it;
+#: client_ids None: every client that has one (the decisions queue's question). `kinds` (None: all)
+#: lets a source skip what is not wanted; the registry drops any other kind it returns.
+HoldSource = Callable[[Iterable[int] | None, date, frozenset[str] | None], dict[int, list[Hold]]]
 #: Each registered source, in the order registered -> the hold kinds it can give (None: any kind),
 #: so that a question about some kinds asks only the sources that can answer it.
 SOURCE_KINDS: dict[HoldSource, frozenset[str] | None] = {}
@@ -56,7 +57,7 @@ def holds_for_clients(client_ids: Iterable[int] | None, on: date,
     for source, gives in SOURCE_KINDS.items():
         if wanted is not None and gives is not None and not gives & wanted:
             continue
-        for client_id, holds in source(ids, on).items():
+        for client_id, holds in source(ids, on, wanted).items():
             holds = [h for h in holds if wanted is None or h.kind in wanted]
             if holds:
                 result.setdefault(client_id, []).extend(holds)

@@ -9,7 +9,7 @@ from .constants import HoldKind
 from .holds import Hold, of_clients, register_hold_source
 
 
-def breathing_space_holds(client_ids: Iterable[int] | None, on: date) -> dict[int, list[Hold]]:
+def breathing_space_holds(client_ids: Iterable[int] | None, on: date, kinds=None) -> dict[int, list[Hold]]:
     """An active moratorium holds the client's covered debts until its (expected) end."""
     from .models import Moratorium
     from .services.relief import covered_invoice_ids_for
@@ -27,7 +27,7 @@ def breathing_space_holds(client_ids: Iterable[int] | None, on: date) -> dict[in
     return result
 
 
-def repayment_plan_holds(client_ids: Iterable[int] | None, on: date) -> dict[int, list[Hold]]:
+def repayment_plan_holds(client_ids: Iterable[int] | None, on: date, kinds=None) -> dict[int, list[Hold]]:
     """A plan in good standing holds recovery; a broken one holds nothing, so the ladder resumes."""
     from .models import RepaymentPlan
     from .services.relief import plan_schedule

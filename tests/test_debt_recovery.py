@@ -187,6 +187,9 @@ def test_the_client_record_gives_its_holds_in_one_query(django_assert_num_querie
     assert {pk: [h.kind for h in hs] for pk, hs in holds.items()} == {
         lapsed.pk: [HoldKind.NO_AUTHORITY], died.pk: [HoldKind.DECEASED, HoldKind.SAFEGUARDING]}
     assert "died on 01 May 2026" in holds[died.pk][0].reason
+    asked = services.client_state_holds(None, on, kinds=frozenset({HoldKind.NO_AUTHORITY}))  # every client, one kind
+    assert {pk: [h.kind for h in hs] for pk, hs in asked.items()} == {lapsed.pk: [HoldKind.NO_AUTHORITY]}
+    assert services.client_state_holds(None, on, kinds=frozenset({HoldKind.DISPUTE})) == {}
 
 
 def test_deceased_client_is_held(ladder, run_on):

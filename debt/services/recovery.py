@@ -8,6 +8,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import reduce
+from operator import or_
 
 from django.db import connection, transaction
 from django.db.models import DecimalField, F, Min, OuterRef, QuerySet, Subquery, Sum, Value
@@ -457,12 +459,15 @@ def recovery_advance(*, client: Client, stage: RecoveryStage, expected_from_id: 
 
 # Hold sources (registered with debt.holds in debt/recovery_apps.py) ------------------------------
 
-def manual_holds(client_ids, on: date) -> dict:
+def manual_holds(client_ids, on: date, kinds=None) -> dict:
     """Officers' holds in force on the date. A hold past its review date still holds, flagged."""
     from ..holds import Hold, of_clients
 
     result: dict = defaultdict(list)
-    for hold in of_clients(DebtHold.objects.active_on(on), client_ids).select_related("placed_by"):
+    holds = of_clients(DebtHold.objects.active_on(on), client_ids)
+    if kinds is not None:
+        holds = holds.filter(kind__in=kinds)
+    for hold in holds.select_related("placed_by"):
         overdue = " (review overdue)" if hold.review_date < on else ""
         result[hold.client_id].append(Hold(
             kind=hold.kind, reason=f"{hold.get_kind_display()}: {hold.note}{overdue}", since=hold.placed_on,
@@ -470,7 +475,7 @@ def manual_holds(client_ids, on: date) -> dict:
     return dict(result)
 
 
-def client_state_holds(client_ids, on: date) -> dict:
+def client_state_holds(client_ids, on: date, kinds=None) -> dict:
     """Holds that follow from the client's own record, in one query: lacking capacity to manage
     their finances with no deputy, attorney or appointee in force (no recovery letter may go to
     them: the same rule as letter_recipient), death (recover from the estate), and a recorded
@@ -484,11 +489,16 @@ def client_state_holds(client_ids, on: date) -> dict:
 
     authorised = Representative.objects.filter(client_id=OuterRef("pk"), kind__in=LACKS_CAPACITY_ORDER,
                                                start_date__lte=on).filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
+    lacking = Q(capacity=Capacity.LACKS, date_of_death__isnull=True)
+    dead, flagged = Q(date_of_death__isnull=False), Q(safeguarding_flag=True)
+    rules = {HoldKind.NO_AUTHORITY: lacking, HoldKind.DECEASED: dead, HoldKind.SAFEGUARDING: flagged}
+    asked = [q for kind, q in rules.items() if kinds is None or kind in kinds]
+    if not asked:
+        return {}
     rows = (of_clients(Client.objects.all(), client_ids, field="pk")
-            .filter(Q(capacity=Capacity.LACKS) | Q(date_of_death__isnull=False) | Q(safeguarding_flag=True))
-            .annotate(authorised=Exists(authorised)).order_by()
-            .filter(Q(capacity=Capacity.LACKS, date_of_death__isnull=True, authorised=False)
-                    | Q(date_of_death__isnull=False) | Q(safeguarding_flag=True))
+            .filter(Q(capacity=Capacity.LACKS) | Q(date_of_death__isnull=False) | Q(safeguarding_flag=True))  # the index
+            .filter(reduce(or_, asked)).annotate(authorised=Exists(authorised)).order_by()
+            .filter(~lacking | Q(authorised=False) | dead | flagged)
             .values_list("pk", "capacity", "capacity_assessed_on", "date_of_death", "safeguarding_flag", "authorised"))
     result: dict[int, list] = {}
     for pk, capacity, assessed, died, safeguarding, has_authority in rows:
