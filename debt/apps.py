@@ -40,6 +40,22 @@ class DebtConfig(AppConfig):
         from . import death  # what a client's death does to their invoices, recovery and plans
 
         death.register()
+        _forget_decisions_on_change()
+
+
+def _forget_decisions_on_change() -> None:
+    """A write-off or legal referral decided, a plan's or hold's change, a case escalated, closed or
+    assigned: the decisions queue's kept rows no longer hold (debt/queue.py)."""
+    from django.db.models.signals import post_delete, post_save
+
+    from casework.models import Case
+
+    from .models import DebtHold, LegalReferral, RepaymentPlan, WriteOffRequest
+    from .queue import forget
+
+    for model in (WriteOffRequest, LegalReferral, RepaymentPlan, DebtHold, Case):
+        post_save.connect(forget, sender=model, dispatch_uid=f"decisions-forget-save-{model.__name__}")
+        post_delete.connect(forget, sender=model, dispatch_uid=f"decisions-forget-delete-{model.__name__}")
 
 
 def _invoice_number_search(term: str):

@@ -7,13 +7,17 @@ returns: the client's balance and open recovery case are fetched for all rows at
 Not here yet: legal referrals waiting for approval (added with the legal action area).
 """
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Callable, Iterable
 
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import DecimalField, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 
 from casework.constants import CaseStatus, CaseType
 from casework.models import Case, Client
@@ -224,6 +228,40 @@ def decisions(on: date, kinds: Iterable[str] | None = None) -> list[QueueRow]:
     """Every row of the chosen kinds (all by default), oldest first (undated rows last)."""
     rows = [row for key in (kinds or KINDS) for row in KINDS[key].rows(on)]
     return sort_rows(rows, "since")
+
+
+_KEPT = "careledger:decisions-queue"
+_GENERATION = "careledger:decisions-queue:generation"
+
+
+def decisions_kept(on: date, fresh: bool = False) -> tuple[list[QueueRow], datetime]:
+    """Every row and when they were worked out. Building the queue reads every area of debt, so the
+    rows are kept in the shared cache for DECISIONS_CACHE_SECONDS and the team leaders' views
+    (their pages, filters and sorts) within that time use them. `fresh`, a decision recorded on
+    a row (forget()) or a new day builds them again."""
+    seconds = settings.DECISIONS_CACHE_SECONDS
+    generation = cache.get_or_set(_GENERATION, 0, timeout=None) if seconds > 0 else 0
+    if seconds > 0 and not fresh:
+        kept = cache.get(_KEPT)
+        if kept is not None and kept[0] == (on, generation):
+            return kept[2], kept[1]
+    rows, built = decisions(on), timezone.now()
+    if seconds > 0:  # kept under the generation read before building: a forget() meanwhile wins
+        cache.set(_KEPT, ((on, generation), built, rows), seconds)
+    return rows, built
+
+
+def forget(**kwargs) -> None:
+    """The kept rows no longer hold (a row's decision was recorded): the first view after the
+    change commits builds them again (a view before it would read the old state)."""
+    transaction.on_commit(_next_generation)
+
+
+def _next_generation() -> None:
+    try:
+        cache.incr(_GENERATION)
+    except ValueError:  # no generation kept yet: nothing kept under one either
+        cache.delete(_KEPT)
 
 
 def sort_rows(rows: list[QueueRow], by: str) -> list[QueueRow]:

@@ -11,6 +11,16 @@ from .factories import UserFactory
 ROLE_USERNAMES = {role: role.name.lower() for role in Role}
 
 
+@pytest.fixture(autouse=True)
+def _queue_built_on_every_view(settings):
+    """Tests see each change at once: the decisions queue is built on every view (its keeping is
+    tested on its own, tests/test_debt_queue.py), and nothing kept crosses from one test to the next."""
+    from django.core.cache import cache
+
+    settings.DECISIONS_CACHE_SECONDS = 0
+    cache.clear()
+
+
 @pytest.fixture
 def user_for():
     """user_for(Role.INCOME_OFFICER) -> a user holding just that role."""

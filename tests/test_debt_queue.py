@@ -134,6 +134,32 @@ def test_page_counts_filters_and_sorts(client_as):
     assert by_amount[0].amount == Decimal("900.00")
 
 
+def test_the_queue_is_kept_between_views_until_a_decision_is_recorded_on_it(
+        client_as, settings, django_capture_on_commit_callbacks):
+    from debt.services.writeoffs import writeoff_reject
+
+    settings.DECISIONS_CACHE_SECONDS = 30
+    http = client_as(Role.TEAM_LEADER)
+    request = WriteOffRequest.objects.create(client=ClientFactory(), amount=Decimal("12.00"),
+                                             reason=WriteOffReason.HARDSHIP, requested_by=UserFactory())
+
+    def kinds(**params):
+        return [r.kind for r in http.get(URL, params).context["page_obj"].object_list]
+
+    assert kinds() == ["writeoff"]
+    page = http.get(URL).content.decode()
+    assert "Worked out at" in page and "Work it out again now" in page
+    ClientFactory(safeguarding_flag=True)  # a change no decision records: not seen until the rows are built again
+    InvoiceFactory(client=ClientFactory(safeguarding_flag=True))
+    assert kinds() == ["writeoff"] and kinds(sort="amount") == ["writeoff"]
+    assert sorted(kinds(fresh="1")) == ["protection", "writeoff"]  # built again on asking
+    with django_capture_on_commit_callbacks(execute=True):
+        writeoff_reject(request=request, actor=UserFactory(roles=[Role.TEAM_LEADER]), note="Can pay")
+    assert kinds() == ["protection"]  # the decision shows at once
+    export = b"".join(http.get(URL, {"format": "csv"}).streaming_content).decode()
+    assert "Safeguarding" in export  # an export is always built afresh
+
+
 def test_team_filter_keeps_rows_whose_case_is_in_the_team(client_as):
     mine = CaseFactory(status=CaseStatus.ESCALATED)
     CaseFactory(status=CaseStatus.ESCALATED)

@@ -3,6 +3,8 @@
 Environment variables (all optional for the embedded default):
 - DATABASE_URL: e.g. postgres://user@host:5432/careledger. Default: SQLite file var/careledger.sqlite3.
 - CELERY_BROKER_URL: e.g. redis://127.0.0.1:6379/0. Unset: tasks run in-process (eagerly).
+- CACHE_URL: the cache shared by the web's processes, e.g. redis://127.0.0.1:6379/1. Unset: each
+  process's memory.
 - SECRET_KEY, ALLOWED_HOSTS (comma separated), DEBUG.
 - COUNCIL_NAME, COUNCIL_ADDRESS (lines separated by "|"), COUNCIL_PHONE, COUNCIL_EMAIL,
   COUNCIL_WEBSITE, COUNCIL_LOGO (a static path): used on pages and letters.
@@ -199,6 +201,13 @@ COUNCIL = {
 SERVICE_NAME = "Careledger"
 
 # Celery: with no broker configured, tasks run in-process.
+# The cache the web's processes share (CACHE_URL, e.g. redis://127.0.0.1:6379/1); unset, each
+# process keeps its own in memory (one process: the demo).
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# How long the decisions queue's rows are kept between team leaders' views (debt/queue.py); 0: built
+# on every view. A decision made on a row forgets them at once.
+DECISIONS_CACHE_SECONDS = env.int("DECISIONS_CACHE_SECONDS", default=30)
+
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -1,4 +1,5 @@
 """The team leader's decisions queue (debt.queue): filter, sort, export, and bulk assign the cases behind it."""
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -41,14 +42,21 @@ def _selected(request) -> dict:
             "sort": sort if sort in queue.SORTS else "since"}
 
 
+def _with(query, **values) -> str:
+    query = query.copy()
+    for name, value in values.items():
+        query[name] = value
+    return query.urlencode()
+
+
 @role_required(QUEUE_READERS)
 def decisions(request):
     selected = _selected(request)
-    every_row = queue.decisions(timezone.localdate())
+    fmt = requested_format(request)
+    every_row, built = queue.decisions_kept(timezone.localdate(), fresh=bool(fmt) or "fresh" in request.GET)
     rows = queue.filter_rows(every_row, kind=selected["kind"],
                              team_id=int(selected["team"]) if selected["team"] else None)
     rows = queue.sort_rows(rows, selected["sort"])
-    fmt = requested_format(request)
     if fmt:
         return export_response(rows, COLUMNS, "decisions", fmt)
     can_assign = has_any_role(request.user, QUEUE_MANAGERS)
@@ -77,5 +85,8 @@ def decisions(request):
         "selected": selected,
         "form": form,
         "can_assign": can_assign,
+        "built": built,
+        "kept_seconds": settings.DECISIONS_CACHE_SECONDS,
+        "fresh_query": _with(request.GET, fresh="1"),
     }
     return render(request, "debt/queue/decisions.html", context)
