@@ -41,6 +41,8 @@ cleanup() {
     [ -f "$WORK/redis.pid" ] && kill "$(cat "$WORK/redis.pid")" 2>/dev/null
     [ -d "$WORK/data" ] && "${AS_PG[@]}" "$PGBIN/pg_ctl" -D "$WORK/data" -m fast -w -t 60 stop >/dev/null 2>&1
     rm -rf "$WORK"
+    [ -d "${WORKER_CGROUP:-}" ] && { cat "$WORKER_CGROUP/cgroup.procs" 2>/dev/null | while read -r pid; do
+        echo "$pid" >/sys/fs/cgroup/cpu/cgroup.procs; done; rmdir "$WORKER_CGROUP"; }
 }
 trap cleanup EXIT INT TERM
 
@@ -56,6 +58,7 @@ redis-server --port "$REDIS_PORT" --bind "$HOST" --save "" --appendonly no --dae
 export DJANGO_SETTINGS_MODULE=config.settings.test
 export DATABASE_URL="postgres://postgres@$HOST:$PG_PORT/careledger_load"
 export CELERY_BROKER_URL="redis://$HOST:$REDIS_PORT/0"
+export CACHE_URL="redis://$HOST:$REDIS_PORT/1"  # as docker-compose.yml: one cache for every web process
 export ALLOWED_HOSTS="$HOST,localhost"
 unset DJANGO_ALLOW_ASYNC_UNSAFE
 cd "$ROOT"
@@ -89,9 +92,23 @@ PIDS+=($!)
 # a session: the worker, in a session of its own (setsid), would get as much CPU as all of gunicorn
 # whatever its nice. Its session takes the same nice.
 if [ -w "/proc/$!/autogroup" ]; then echo "${LOAD_WORKER_NICE:-10}" >"/proc/$!/autogroup"; fi
+# LOAD_WORKER_CPUS (e.g. 1): the most CPU the worker may take, in cores, as docker-compose.yml's
+# `cpus:` caps it (a CFS quota: here a cgroup of the worker's session; needs root and cgroup v1's cpu
+# controller). Unset: no cap.
+WORKER_CGROUP=/sys/fs/cgroup/cpu/careledger-load-worker-$$
+if [ -n "${LOAD_WORKER_CPUS:-}" ] && mkdir "$WORKER_CGROUP" 2>/dev/null; then
+    echo 100000 >"$WORKER_CGROUP/cpu.cfs_period_us"
+    QUOTA=$(python3 -c "print(int(float('$LOAD_WORKER_CPUS') * 100000))")
+    echo "$QUOTA" >"$WORKER_CGROUP/cpu.cfs_quota_us"
+    WORKER_SESSION=$!  # its processes are moved in once the run has started (the pool's are forked by then)
+fi
 for _ in $(seq 60); do curl -fs "http://$HOST:$WEB_PORT/health/" >/dev/null && break; sleep 1; done
 TOMORROW=$(date -d tomorrow +%F)
 timeout 120 "$PY" manage.py run_job statements --date "$TOMORROW" | tee "$OUT/run-start.txt"
+if [ -n "${WORKER_SESSION:-}" ]; then
+    for pid in $(pgrep -s "$WORKER_SESSION"); do echo "$pid" >"$WORKER_CGROUP/cgroup.procs" 2>/dev/null; done
+    say "worker capped at $LOAD_WORKER_CPUS core(s): $(wc -l <"$WORKER_CGROUP/cgroup.procs") process(es) of $(pgrep -s "$WORKER_SESSION" | wc -l)"
+fi
 
 say "locust: ${LOAD_USERS:-160} users for $RUN_TIME"
 uptime | tee "$OUT/uptime-before.txt"
