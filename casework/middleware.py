@@ -44,8 +44,9 @@ def _demo_exempt(user) -> bool:
 
 #: Session keys: when the user signed in, and when the session's expiry was last pushed back.
 SIGNED_IN_AT = "careledger_signed_in_at"
-_API_PREFIX = "/api/"
 TOUCHED_AT = "careledger_touched_at"
+#: Where the API answers a request without a session itself (401 or 403), so no redirect is made.
+_API_PREFIX = "/api/"
 
 
 class SessionLifetimeMiddleware:

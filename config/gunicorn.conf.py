@@ -21,14 +21,3 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 # bounds the memory a long-running process can gather.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
 max_requests_jitter = max_requests // 10
-
-# How often a thread waiting for Python's interpreter lock may take it from a running one
-# (Python's default is 5 ms). A page's thread wakes once per query; where another thread of the
-# same process is busy rendering, it may wait this long at each wake-up.
-switch_interval = float(os.environ.get("GUNICORN_SWITCH_INTERVAL_MS", "5")) / 1000
-
-
-def post_fork(server, worker):
-    import sys
-
-    sys.setswitchinterval(switch_interval)

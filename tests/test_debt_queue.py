@@ -148,7 +148,7 @@ def test_the_queue_is_kept_between_views_until_a_decision_is_recorded_on_it(
 
     assert kinds() == ["writeoff"]
     page = http.get(URL).content.decode()
-    assert "Worked out at" in page and "Work it out again now" in page
+    assert "Worked out at" in page and "Work it out again now" in page and "?fresh=1" in page
     ClientFactory(safeguarding_flag=True)  # a change no decision records: not seen until the rows are built again
     InvoiceFactory(client=ClientFactory(safeguarding_flag=True))
     assert kinds() == ["writeoff"] and kinds(sort="amount") == ["writeoff"]

@@ -49,6 +49,11 @@ class Area(models.Model):
         return self.name
 
 
+#: Clients whose own record may hold their debt: lacking capacity, dead, or with a safeguarding flag
+#: (debt.services.recovery.client_state_holds narrows these; client_hold_state_idx indexes them).
+MAY_BE_HELD_BY_OWN_RECORD = Q(capacity=Capacity.LACKS) | Q(date_of_death__isnull=False) | Q(safeguarding_flag=True)
+
+
 class Client(models.Model):
     """A person receiving, or assessed for, care and support.
 
@@ -102,7 +107,7 @@ class Client(models.Model):
             # found without reading every client
             models.Index(fields=["id"], name="client_hold_state_idx",
                          include=["capacity", "capacity_assessed_on", "date_of_death", "safeguarding_flag"],
-                         condition=Q(capacity=Capacity.LACKS) | Q(date_of_death__isnull=False) | Q(safeguarding_flag=True)),
+                         condition=MAY_BE_HELD_BY_OWN_RECORD),
         ]
 
     def __str__(self) -> str:

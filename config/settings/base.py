@@ -200,7 +200,6 @@ COUNCIL = {
 }
 SERVICE_NAME = "Careledger"
 
-# Celery: with no broker configured, tasks run in-process.
 # The cache the web's processes share (CACHE_URL, e.g. redis://127.0.0.1:6379/1); unset, each
 # process keeps its own in memory (one process: the demo).
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
@@ -208,6 +207,7 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 # on every view. A decision made on a row forgets them at once.
 DECISIONS_CACHE_SECONDS = env.int("DECISIONS_CACHE_SECONDS", default=30)
 
+# Celery: with no broker configured, tasks run in-process.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True

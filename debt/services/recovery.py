@@ -483,6 +483,7 @@ def client_state_holds(client_ids, on: date, kinds=None) -> dict:
     from casework.constants import Capacity
     from casework.correspondence import LACKS_CAPACITY_ORDER
     from casework.models import Representative
+    from casework.models.clients import MAY_BE_HELD_BY_OWN_RECORD
     from django.db.models import Exists, OuterRef, Q
 
     from ..holds import Hold, of_clients
@@ -496,7 +497,7 @@ def client_state_holds(client_ids, on: date, kinds=None) -> dict:
     if not asked:
         return {}
     rows = (of_clients(Client.objects.all(), client_ids, field="pk")
-            .filter(Q(capacity=Capacity.LACKS) | Q(date_of_death__isnull=False) | Q(safeguarding_flag=True))  # the index
+            .filter(MAY_BE_HELD_BY_OWN_RECORD)  # as client_hold_state_idx: read from the index
             .filter(reduce(or_, asked)).annotate(authorised=Exists(authorised)).order_by()
             .filter(~lacking | Q(authorised=False) | dead | flagged)
             .values_list("pk", "capacity", "capacity_assessed_on", "date_of_death", "safeguarding_flag", "authorised"))

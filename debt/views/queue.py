@@ -42,13 +42,6 @@ def _selected(request) -> dict:
             "sort": sort if sort in queue.SORTS else "since"}
 
 
-def _with(query, **values) -> str:
-    query = query.copy()
-    for name, value in values.items():
-        query[name] = value
-    return query.urlencode()
-
-
 @role_required(QUEUE_READERS)
 def decisions(request):
     selected = _selected(request)
@@ -87,6 +80,5 @@ def decisions(request):
         "can_assign": can_assign,
         "built": built,
         "kept_seconds": settings.DECISIONS_CACHE_SECONDS,
-        "fresh_query": _with(request.GET, fresh="1"),
     }
     return render(request, "debt/queue/decisions.html", context)
