@@ -6,10 +6,14 @@
 A process counts its own CPU and that of children it has reaped (PostgreSQL's backends that
 ended are counted under the postmaster), so short-lived processes are not lost; a program that
 has exited by the second snapshot (Locust, in loadtest.sh) is counted under its parent ("other").
+PostgreSQL's CPU is split by whom a backend serves: the backend's client port (in its process
+title) is matched to the process holding that socket, so the web's queries and the worker's are
+told apart; the postmaster, its helpers, parallel workers and backends that ended count together.
 Only Linux.
 """
 import json
 import os
+import re
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -26,6 +30,37 @@ def kind_of(cmdline: str) -> str:
     return "other"
 
 
+#: A backend's process title: "postgres: USER DATABASE HOST(PORT) STATE".
+BACKEND = re.compile(r"^postgres: \S+ \S+ [^(]+\((\d+)\)")
+
+
+def _socket_owners(pids) -> dict[int, str]:
+    """Local TCP port -> the pid of the process holding that socket, for loopback clients."""
+    inode_port = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            cols = row.split()
+            inode_port[cols[9]] = int(cols[1].rsplit(":", 1)[1], 16)
+    owners = {}
+    for pid in pids:
+        try:
+            fds = list(Path(f"/proc/{pid}/fd").iterdir())
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:[") and target[8:-1] in inode_port:
+                owners[inode_port[target[8:-1]]] = pid
+    return owners
+
+
 def snapshot() -> dict:
     processes = {}
     for entry in Path("/proc").iterdir():
@@ -39,7 +74,17 @@ def snapshot() -> dict:
         fields = stat[stat.rindex(")") + 2:].split()
         own = (int(fields[11]) + int(fields[12])) / TICK
         reaped = (int(fields[13]) + int(fields[14])) / TICK
-        processes[entry.name] = {"start": fields[19], "kind": kind_of(cmdline or stat), "cpu": own + reaped}
+        processes[entry.name] = {"start": fields[19], "kind": kind_of(cmdline or stat), "cpu": own + reaped,
+                                 "title": cmdline}
+    clients = [pid for pid, proc in processes.items() if proc["kind"] not in ("PostgreSQL", "other")]
+    owners = _socket_owners(clients)
+    for proc in processes.values():
+        if proc["kind"] == "PostgreSQL":
+            match = BACKEND.match(proc["title"])
+            owner = processes.get(owners.get(int(match.group(1)), ""), {}) if match else {}
+            proc["kind"] = (f"PostgreSQL for the {owner['kind'].split(' ')[0]}" if owner
+                            else "PostgreSQL for another client" if match
+                            else "PostgreSQL: its helpers, parallel workers, ended sessions")
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:9]]
     total, idle, steal = sum(fields[:7]) / TICK, sum(fields[3:5]) / TICK, fields[7] / TICK
     return {"processes": processes, "busy": total - idle, "total": total, "steal": steal}

@@ -60,6 +60,9 @@ export DATABASE_URL="postgres://postgres@$HOST:$PG_PORT/careledger_load"
 export CELERY_BROKER_URL="redis://$HOST:$REDIS_PORT/0"
 export CACHE_URL="redis://$HOST:$REDIS_PORT/1"  # as docker-compose.yml: one cache for every web process
 export ALLOWED_HOSTS="$HOST,localhost"
+# Each web thread keeps its database connection between pages, as production does (base.py's
+# default); the test settings the load test runs on would otherwise connect afresh for every page.
+export CONN_MAX_AGE=${LOAD_CONN_MAX_AGE:-60}
 unset DJANGO_ALLOW_ASYNC_UNSAFE
 cd "$ROOT"
 "${AS_PG[@]}" psql -h "$HOST" -p "$PG_PORT" -U postgres -qc "CREATE DATABASE careledger_load" postgres

@@ -4,6 +4,10 @@ from .base import VAR_DIR, env
 
 SECRET_KEY = "careledger-test-key-0123456789abcdefghijklmnopqrstuvwxyz-0123456789"
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/careledger")}
+# The suite opens a connection per request and thread (its threads end without closing theirs); the
+# load test runs gunicorn on these settings and sets CONN_MAX_AGE as production keeps it (base.py).
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The test process runs tasks in-process; a worker started by a test gets CELERY_BROKER_URL.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
