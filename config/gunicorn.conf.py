@@ -6,7 +6,8 @@ test (config/scripts/loadtest.sh), so that what is measured is what runs.
 GUNICORN_WORKERS processes (default 3) of GUNICORN_THREADS threads (default 4). Threads suit these
 pages, which spend much of their time waiting on PostgreSQL: on the two-core load test machine 3 x 4
 threads answered the working day with a median of 92 ms against 200 ms for 5 single-threaded
-workers (docs/reliability.md, "Load"). Each thread keeps its own database connection (CONN_MAX_AGE),
+workers (docs/reliability.md, "Load"; measured when the load test still opened a database
+connection for every page, and not measured again since it keeps them). Each thread keeps its own database connection (CONN_MAX_AGE),
 so PostgreSQL's max_connections must exceed workers x threads on every web machine plus the Celery
 workers' connections.
 """
