@@ -40,4 +40,7 @@ def test_killed_workers_a_stopped_redis_and_a_stopped_postgresql_lose_and_double
     assert redis["resumed_by_watchdog"] >= 1  # the run started while Redis was down had nothing queued
     pg = results["pg"]
     assert pg["trials"] == pg["first_request_after_restart_ok"] == pg["pages_while_down_error_page"] == 2
+    # As in production, gunicorn kept its connection across requests: the restart broke it, and the
+    # health check replaced it (CONN_MAX_AGE, CONN_HEALTH_CHECKS).
+    assert pg["web_connection_kept_before_stop"] == 2
     assert pg["half_written"] == pg["tracebacks_shown"] == pg["other_answers"] == 0
