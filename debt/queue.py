@@ -34,15 +34,51 @@ from .selectors import with_outstanding
 _MONEY = DecimalField(max_digits=MAX_DIGITS + 4, decimal_places=DECIMAL_PLACES)
 
 
+@dataclass(frozen=True, slots=True)
+class ClientRef:
+    """What a row shows of its client. Rows are kept in the shared cache and read back (unpickled)
+    on every view of the queue: plain values cost a fraction of model instances to read back."""
+    pk: int
+    reference: str
+    full_name: str
+
+    @classmethod
+    def of(cls, client: Client) -> "ClientRef":
+        return cls(pk=client.pk, reference=client.reference, full_name=client.full_name)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRef:
+    """What a row shows of its case: its team and officer by name."""
+    pk: int
+    reference: str
+    team_id: int | None
+    team_name: str
+    officer: str  # the assigned officer's name; "" when unassigned
+
+    @classmethod
+    def of(cls, case: Case) -> "CaseRef":
+        officer = case.assigned_officer
+        return cls(pk=case.pk, reference=case.reference, team_id=case.team_id,
+                   team_name=case.team.name if case.team_id else "",
+                   officer=(officer.get_full_name() or officer.username) if officer else "")
+
+
 @dataclass(frozen=True)
 class QueueRow:
     kind: str  # a key of KINDS
-    client: Client
+    client: ClientRef  # given a Client, kept as its ClientRef
     amount: Decimal  # what the row is about: the write-off, the invoice, or else the client's balance
     since: date | None  # None where the source records no date (a safeguarding flag)
     why: str
     link: tuple[str, int]  # (URL name, id): where the decision is made or the detail is read
-    case: Case | None  # the case bulk assignment moves; None where the client has no open recovery case
+    case: CaseRef | None  # the case bulk assignment moves; None where the client has no open recovery case
+
+    def __post_init__(self):
+        if isinstance(self.client, Client):
+            object.__setattr__(self, "client", ClientRef.of(self.client))
+        if isinstance(self.case, Case):
+            object.__setattr__(self, "case", CaseRef.of(self.case))
 
     @property
     def kind_label(self) -> str:
@@ -102,7 +138,8 @@ def writeoffs_awaiting_approval(on: date) -> list[QueueRow]:
 def legal_referrals_awaiting_approval(on: date) -> list[QueueRow]:
     """Legal referrals that need a team leader's approval before a claim is issued."""
     referrals = list(LegalReferral.objects.filter(status=ReferralStatus.REQUESTED)
-                     .select_related("client", "requested_by", "case").order_by("requested_at", "pk"))
+                     .select_related("client", "requested_by", "case__team", "case__assigned_officer")
+                     .order_by("requested_at", "pk"))
     cases = open_recovery_cases(r.client_id for r in referrals)
     return [QueueRow(
         kind="legal", client=r.client, amount=r.amount, since=r.requested_at.date(),

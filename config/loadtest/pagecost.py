@@ -56,10 +56,23 @@ def kinds(data: dict) -> dict:
     }
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect (to sign in, when a session has expired) is an answer, not followed
+
+
+OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def fetch(base: str, session: str, url: str) -> None:
+    """The page, which must be a 200 and not the error page (a redirect raises HTTPError)."""
     request = urllib.request.Request(base + url, headers={"Cookie": f"sessionid={session}"})
-    with urllib.request.urlopen(request, timeout=60) as answer:
-        body = answer.read()
+    try:
+        with OPENER.open(request, timeout=60) as answer:
+            body = answer.read()
+    except urllib.error.HTTPError as error:
+        raise SystemExit(f"{url} answered {error.code} {error.headers.get('Location', '')}: "
+                         "signed out? (sessions expire: run prepare.py sessions again)") from None
     if answer.status != 200 or ERROR_PAGE in body:
         raise SystemExit(f"{url} answered {answer.status}{' with the error page' if ERROR_PAGE in body else ''}")
 

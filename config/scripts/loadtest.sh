@@ -12,7 +12,8 @@
 # ${LOAD_USERS:-160} users (150 officers, 10 team leaders; config/loadtest/locustfile.py) and writes
 # Locust's CSV statistics, the run's progress and the load average to OUT_DIR. Everything it started
 # is stopped at the end, also on failure or Ctrl-C. Locust comes from the `load` extra
-# (pip install -e '.[load]'); LOCUST names another locust executable.
+# (pip install -e '.[load]'); LOCUST names another locust executable. LOAD_BILLED=1 bills the county
+# first (one period and its first reminders), so that clients' pages hold invoices.
 set -euo pipefail
 
 RUN_TIME=${1:-3m}
@@ -71,6 +72,15 @@ timeout 900 "$PY" manage.py migrate -v0
 timeout 300 "$PY" config/loadtest/prepare.py staff
 say "seeding ${LOAD_CLIENTS:-50000} clients"
 timeout 1800 "$PY" manage.py seed --clients "${LOAD_CLIENTS:-50000}" | tail -3
+# LOAD_BILLED=1: a billed county. `manage.py bench recovery` (docs/benchmarks.md) gives every seeded
+# client a home care charge, bills one period (invoices and their letters, the PDF step replaced by a
+# ready PDF), sends the first reminders and times two pages; the clients' pages then hold invoices,
+# amounts due and recovery stages, and payments are allocated to invoices. Its report: OUT/billed.txt.
+if [ "${LOAD_BILLED:-0}" = 1 ]; then
+    say "billing a period and sending the first reminders (LOAD_BILLED=1)"
+    CELERY_BROKER_URL= timeout 3600 "$PY" manage.py bench recovery --clients "${LOAD_CLIENTS:-50000}" --sample 1 2>&1 \
+        | grep -v "celery.app.trace" > "$OUT/billed.txt"
+fi
 timeout 600 "$PY" config/loadtest/prepare.py sessions "$OUT/people.json"
 # A council's database has been vacuumed and analysed; a freshly seeded one has not, and autovacuum
 # would otherwise analyse the new tables in the middle of the measurement (bad plans until it does).

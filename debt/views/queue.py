@@ -28,9 +28,8 @@ COLUMNS = [
     Column("Since", lambda r: r.since),
     Column("Why", lambda r: r.why),
     Column("Case", lambda r: r.case.reference if r.case else ""),
-    Column("Team", lambda r: r.case.team.name if r.case else ""),
-    Column("Officer", lambda r: (r.case.assigned_officer.get_full_name() or r.case.assigned_officer.username)
-           if r.case and r.case.assigned_officer else ""),
+    Column("Team", lambda r: r.case.team_name if r.case else ""),
+    Column("Officer", lambda r: r.case.officer if r.case else ""),
 ]
 
 
