@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from casework.constants import CaseStatus, CaseType
 from casework.models import Case, Client
-from casework.money import DECIMAL_PLACES, MAX_DIGITS, ZERO, format_pounds
+from casework.money import DECIMAL_PLACES, MAX_DIGITS, ZERO, format_pounds, to_pennies
 
 from . import limitation
 from .constants import HoldKind
@@ -104,7 +104,7 @@ def balances(client_ids: Iterable[int] | None = None) -> dict[int, Decimal]:
     rows = (with_outstanding(invoices).values("client_id")
             .annotate(owed=Coalesce(Sum("outstanding"), ZERO, output_field=_MONEY)).filter(owed__gt=0)
             .values_list("client_id", "owed"))
-    return dict(rows)
+    return {client_id: to_pennies(owed) for client_id, owed in rows}  # SQLite sums decimals inexactly
 
 
 def open_recovery_cases(client_ids: Iterable[int]) -> dict[int, Case]:
@@ -237,7 +237,7 @@ def limitation_warnings(on: date) -> list[QueueRow]:
     invoices = list(limitation.approaching_limitation(on))
     cases = open_recovery_cases(i.client_id for i in invoices)
     return [QueueRow(
-        kind="limitation", client=i.client, amount=i.outstanding, since=limitation.warning_from(i.due_date, rule),
+        kind="limitation", client=i.client, amount=to_pennies(i.outstanding), since=limitation.warning_from(i.due_date, rule),
         why=f"Invoice {i.number}, due {i.due_date:%-d %B %Y}, can be claimed in court only until "
             f"{limitation.last_day_to_claim(i.due_date, rule):%-d %B %Y}: act or write off",
         link=("debt:invoice_detail", i.pk), case=cases.get(i.client_id)) for i in invoices]
