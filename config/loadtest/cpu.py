@@ -90,12 +90,19 @@ def snapshot() -> dict:
     return {"processes": processes, "busy": total - idle, "total": total, "steal": steal}
 
 
-def compare(before: dict, after: dict) -> str:
+def used_by_kind(before: dict, after: dict) -> dict[str, float]:
+    """CPU seconds each kind of program used between two snapshots (a pid reused by a new process
+    counts from zero)."""
     used = defaultdict(float)
     for pid, proc in after["processes"].items():
         earlier = before["processes"].get(pid)
         start = earlier["cpu"] if earlier and earlier["start"] == proc["start"] else 0.0
         used[proc["kind"]] += proc["cpu"] - start
+    return used
+
+
+def compare(before: dict, after: dict) -> str:
+    used = used_by_kind(before, after)
     elapsed = (after["total"] - before["total"]) / os.cpu_count()
     busy = after["busy"] - before["busy"]
     lines = [f"{elapsed:.0f} s elapsed on {os.cpu_count()} cores; CPU busy {busy:.0f} s "

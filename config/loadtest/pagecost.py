@@ -7,8 +7,9 @@ config/loadtest/prepare.py staff and sessions PEOPLE.json), starts gunicorn with
 config/gunicorn.conf.py as 1 process x 1 thread on 127.0.0.1:PORT (its connection kept between pages,
 CONN_MAX_AGE=60), asks for --pages pages of each kind the locustfile asks for, one after another, with
 the staff's sessions, and prints for each kind the median wall time, the gunicorn CPU and the CPU of
-the PostgreSQL backend serving it, per page (from /proc: PostgreSQL must run on this machine, and
-this user must be able to read its processes). Stops gunicorn at the end. Only Linux.
+the PostgreSQL backend serving it, per page (config/loadtest/cpu.py's snapshots of /proc: PostgreSQL
+must run on this machine, this user must be able to read its processes, and no other gunicorn should
+be running). Stops gunicorn at the end. Only Linux.
 """
 import argparse
 import json
@@ -24,18 +25,12 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+from config.loadtest import cpu  # noqa: E402
+
 BIN = Path(sys.executable).parent
-TICK = os.sysconf("SC_CLK_TCK")
 ERROR_PAGE = b"Sorry, there is a problem with the service"
-
-
-def cpu_ms(pids) -> float:
-    """User and system CPU of the processes, in ms."""
-    total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total * 1000 / TICK
+WEB, DATABASE = "web (gunicorn)", "PostgreSQL for the web"  # cpu.py's kinds
 
 
 def kinds(data: dict) -> dict:
@@ -77,20 +72,6 @@ def fetch(base: str, session: str, url: str) -> None:
         raise SystemExit(f"{url} answered {answer.status}{' with the error page' if ERROR_PAGE in body else ''}")
 
 
-def backend_pid() -> int | None:
-    """The PostgreSQL backend of gunicorn's one kept connection (the only other session on the database)."""
-    import django
-    from django.db import connection
-
-    django.setup()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-                       " AND backend_type = 'client backend' AND pid <> pg_backend_pid()")
-        pids = [row[0] for row in cursor.fetchall()]
-    connection.close()
-    return pids[0] if len(pids) == 1 else None
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("people", help="the JSON file config/loadtest/prepare.py sessions wrote")
@@ -117,26 +98,22 @@ def main() -> None:
                 if time.monotonic() > deadline or web.poll() is not None:
                     raise SystemExit("gunicorn did not answer within 60 s")
                 time.sleep(0.5)
-        pids = [web.pid, *map(int, subprocess.check_output(["pgrep", "-P", str(web.pid)]).split())]
-        first = people["officer"][0]
-        fetch(base, first["session"], "/work/")  # opens the connection that is kept
-        backend = backend_pid()
-        print(f"{'Page kind':20s} {'wall median':>12s} {'gunicorn CPU':>13s} {'PostgreSQL CPU':>15s}   (per page, "
-              f"{args.pages} pages each{'' if backend else '; PostgreSQL backend not found'})")
+        print(f"{'Page kind':20s} {'wall median':>12s} {'gunicorn CPU':>13s} {'PostgreSQL CPU':>15s}   "
+              f"(per page, {args.pages} pages each)")
         for name, (who, url_for) in kinds(data).items():
             for _ in range(3):  # warm: templates compiled, plans cached
                 person = random.choice(people[who])
                 fetch(base, person["session"], url_for(person))
             walls = []
-            web_before, pg_before = cpu_ms(pids), cpu_ms([backend]) if backend else 0
+            before = cpu.snapshot()
             for _ in range(args.pages):
                 person = random.choice(people[who])
                 started = time.perf_counter()
                 fetch(base, person["session"], url_for(person))
                 walls.append((time.perf_counter() - started) * 1000)
-            web_ms = (cpu_ms(pids) - web_before) / args.pages
-            pg_ms = (cpu_ms([backend]) - pg_before) / args.pages if backend else float("nan")
-            print(f"{name:20s} {statistics.median(walls):9.1f} ms {web_ms:10.1f} ms {pg_ms:12.1f} ms", flush=True)
+            used = cpu.used_by_kind(before, cpu.snapshot())
+            web_ms, database_ms = (1000 * used.get(kind, 0.0) / args.pages for kind in (WEB, DATABASE))
+            print(f"{name:20s} {statistics.median(walls):9.1f} ms {web_ms:10.1f} ms {database_ms:12.1f} ms", flush=True)
     finally:
         os.killpg(web.pid, signal.SIGTERM)
         web.wait(30)
