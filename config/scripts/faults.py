@@ -78,6 +78,27 @@ def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
+def port_to_use(port: int, what: str) -> int:
+    """port if nothing holds it on loopback, else one the kernel finds free. The default ports lie in
+    Linux's ephemeral range (32768-60999): any client socket on the machine (a test's database
+    connection, a browser's) may hold one for a while, and a server cannot then bind it."""
+    import socket
+
+    if port:
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind
+            try:
+                probe.bind((HOST, port))
+                return port
+            except OSError:
+                log(f"port {port} for {what} is in use on {HOST}")
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        free = probe.getsockname()[1]
+    log(f"{what} on port {free}, which the kernel found free")
+    return free
+
+
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -192,8 +213,8 @@ class Harness:
     def __init__(self, args, workdir: Path):
         self.args = args
         self.workdir = workdir
-        self.pg = OwnPostgres(args.pg_port, workdir)
-        self.redis = OwnRedis(args.redis_port, workdir)
+        self.pg = OwnPostgres(port_to_use(args.pg_port, "PostgreSQL"), workdir)
+        self.redis = OwnRedis(port_to_use(args.redis_port, "Redis"), workdir)
         self.procs: list[subprocess.Popen] = []
         self.deadline = time.monotonic() + args.budget
         self.rng = random.Random(args.seed)
@@ -552,24 +573,11 @@ class Harness:
         user = get_user_model().objects.get(username="income")
         session_key = signed_in_session(user)
         client = Client.objects.filter(accounts__isnull=False).order_by("pk").first()
-        port = self.args.web_port
-        logfile = (self.workdir / "gunicorn.log").open("ab")
-        # Production's gunicorn settings (threads) and database connections: kept for 60 s between
-        # requests (base.py's CONN_MAX_AGE, which the test settings leave at 0 unless told) and checked
-        # before reuse (CONN_HEALTH_CHECKS), so that a connection broken by the restart is tried.
-        web = subprocess.Popen([str(BIN / "gunicorn"), "-c", "config/gunicorn.conf.py", "config.wsgi:application",
-                                "--graceful-timeout", "5"],
-                               cwd=ROOT, env={**self.env(broker=False), "GUNICORN_BIND": f"{HOST}:{port}",
-                                              "GUNICORN_WORKERS": "2", "GUNICORN_ACCESS_LOG": "/dev/null",
-                                              "CONN_MAX_AGE": "60"},
-                               start_new_session=True, stdout=logfile, stderr=subprocess.STDOUT)
-        self.procs.append(web)
-        base = f"http://{HOST}:{port}"
+        web, base = self.start_web()
         http = requests.Session()
         http.cookies.set("sessionid", session_key)
         form_url = f"{base}/income/clients/{client.pk}/payments/new/"
         page_url = form_url  # a page that reads the client, its invoices and the session
-        wait_for(lambda: _get(http, f"{base}/health/") is not None, 60, "gunicorn to answer")
         row = {"trials": 0, "answered_redirect_and_recorded": 0, "answered_error_page_not_recorded": 0,
                "answered_error_page_but_recorded": 0, "answered_bad_request_but_recorded": 0, "other_answers": 0, "tracebacks_shown": 0,
                "pages_while_down_error_page": 0, "pages_while_down_other": 0, "half_written": 0,
@@ -649,6 +657,45 @@ class Harness:
         self.stop_proc(web)
         self.results["pg"] = row
         log(f"postgresql stopped: {json.dumps(row)}")
+
+    def start_web(self, attempts: int = 3):
+        """gunicorn on the web port (or a free one), answering /health/: (process, base URL).
+
+        Production's gunicorn settings (threads) and database connections: kept for 60 s between
+        requests (base.py's CONN_MAX_AGE, which the test settings leave at 0 unless told) and checked
+        before reuse (CONN_HEALTH_CHECKS), so that a connection broken by the restart is tried. A
+        gunicorn that exits before answering (its port taken between the check and the bind) is
+        started again on another port; its log goes into the failure otherwise."""
+        import requests
+
+        logpath = self.workdir / "gunicorn.log"
+        port = self.args.web_port
+        for attempt in range(1, attempts + 1):
+            port = port_to_use(port, "gunicorn")
+            with logpath.open("ab") as logfile:
+                web = subprocess.Popen(
+                    [str(BIN / "gunicorn"), "-c", "config/gunicorn.conf.py", "config.wsgi:application",
+                     "--graceful-timeout", "5"],
+                    cwd=ROOT, env={**self.env(broker=False), "GUNICORN_BIND": f"{HOST}:{port}",
+                                   "GUNICORN_WORKERS": "2", "GUNICORN_ACCESS_LOG": "/dev/null", "CONN_MAX_AGE": "60"},
+                    start_new_session=True, stdout=logfile, stderr=subprocess.STDOUT)
+            self.procs.append(web)
+            base = f"http://{HOST}:{port}"
+            started = time.monotonic()
+            probe = requests.Session()
+            while time.monotonic() - started < 180 and web.poll() is None:
+                try:
+                    probe.get(f"{base}/health/", timeout=10)
+                    log(f"gunicorn answering on {base} after {time.monotonic() - started:.1f} s")
+                    return web, base
+                except requests.RequestException:
+                    time.sleep(0.3)
+            self.stop_proc(web)
+            tail = logpath.read_text(errors="replace")[-1500:]
+            log(f"gunicorn on port {port} did not answer (attempt {attempt} of {attempts}; "
+                f"exit code {web.returncode}); its log ends:\n{tail}")
+            port = 0 if "in use" in tail or "Can't connect" in tail else port
+        raise TimeoutError(f"gunicorn did not answer on {attempts} attempts; log in {logpath}")
 
     def _post_payment(self, http, url: str, reference: str, token: str | None = None, fetch: bool = True):
         if fetch:
