@@ -17,6 +17,9 @@ class CaseworkConfig(AppConfig):
         from casework.deaths import api as deaths_api, demo as deaths_demo
 
         deaths_demo.register()  # the Deaths nav entry and demo death
+        from casework.privacy import demo as privacy_demo
+
+        privacy_demo.register()  # a former client past retention, marked for review
         register_api_routes(deaths_api.router.registry)
 
 

@@ -4,7 +4,7 @@ import secrets
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,8 +17,10 @@ from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from casework.models import Client
+from casework.models import Client, RetentionRule, Run
 from casework.models.accounts import DEMO_GROUP
+from casework.privacy.demo import DEMO_REFERENCE as RETENTION_DEMO_REFERENCE
+from casework.privacy.retention import evaluate, facts_for
 from casework.roles import Role
 from debt.estates_demo import CLIENTS as ESTATE_DEMO_CLIENTS
 from deferred_payments.demo import CLIENTS as DEFERRED_DEMO_CLIENTS
@@ -184,10 +186,22 @@ def test_seeding_the_demo_twice_adds_nothing_the_second_time(capsys):
     counts = (Client.objects.count(), Group.objects.get(name=DEMO_GROUP).user_set.count())
     call_command("seed_demo")
     assert (Client.objects.count(), Group.objects.get(name=DEMO_GROUP).user_set.count()) == counts
-    # The core demo's 150 clients plus the deferred payment and estate demos' own clients.
-    assert counts[0] == 150 + len(DEFERRED_DEMO_CLIENTS) + len(ESTATE_DEMO_CLIENTS)
+    # The core demo's 150 clients plus the deferred payment and estate demos' own clients and the
+    # retention demo's former client.
+    assert counts[0] == 150 + len(DEFERRED_DEMO_CLIENTS) + len(ESTATE_DEMO_CLIENTS) + 1
     out = capsys.readouterr().out
     assert "teamleader" in out and "demo-careledger-2026" in out
+    # The former client's records (last payment 9 April 2018, case closed 25 April 2018) are past
+    # every six-year period, and no other demo client's are: the demo's retention run has that one
+    # client to mark for review (its chunks run after the commit, which a test's transaction never
+    # makes; test_privacy.py runs the job itself).
+    former = Client.objects.get(reference=RETENTION_DEMO_REFERENCE)
+    assert former.accounts.get().entries.count() == 8
+    run = Run.objects.get(job="retention_review")
+    assert list(run.items.values_list("subject", flat=True)) == [f"client:{former.pk}"]
+    verdict = evaluate(facts_for([former.pk])[former.pk], list(RetentionRule.objects.in_force(run.business_date)),
+                       run.business_date)
+    assert verdict.past and verdict.ended_on == date(2024, 4, 25)
 
 
 @pytest.mark.parametrize("role, landing", [
