@@ -41,6 +41,8 @@ DEMO_USERS = [
     ("provider", "Daniel", "Murphy", Role.PROVIDER_PAYMENT_OFFICER, "Provider payments"),
     ("resource", "Helen", "Walsh", Role.RESOURCE_MANAGEMENT_OFFICER, "Resource management"),
     ("teamleader", "Marcus", "Bennett", Role.TEAM_LEADER, None),
+    # A second leader: what needs two (an erasure of personal data) can be tried end to end.
+    ("teamleader2", "Aisha", "Khan", Role.TEAM_LEADER, None),
     ("financeadmin", "Lucy", "Chen", Role.FINANCE_ADMINISTRATOR, None),
     ("auditor", "Robert", "Ellis", Role.AUDITOR, None),
     ("sysadmin", "Sam", "Taylor", Role.SYSTEM_ADMINISTRATOR, None),
