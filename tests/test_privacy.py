@@ -416,6 +416,9 @@ def test_erasure_pages_need_two_team_leaders(client, settled_client, leaders):
     page = http.get(reverse("casework:erasure_detail", args=[erasure.pk])).content.decode()
     account = settled_client.accounts.get()
     assert f"C-ERASED-{account.pk}" in page and "£412.30" in page and settled_client.reference not in page
+    # Each count named for an officer, an app's step by its model's name, not its label.
+    assert "Timeline entries redacted" in page and "Casework: capacity assessments, notes cleared" in page
+    assert "capacityassessment" not in page
     assert http.get(reverse("casework:erasure_list") + "?format=csv").status_code == 200
 
 

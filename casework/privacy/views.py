@@ -1,4 +1,5 @@
 """Data protection pages: subject access export, retention review queue, erasure requests."""
+from django.apps import apps as django_apps
 from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -165,10 +166,22 @@ def erasure_detail(request, pk: int):
     numbers = dict(Account.objects.filter(pk__in=[int(k) for k in erasure.financial_totals if k.isdigit()])
                    .values_list("pk", "number"))
     totals = [(numbers.get(int(key), key) if key.isdigit() else key, t) for key, t in erasure.financial_totals.items()]
-    erased = [(ERASED_LABELS.get(name, name.replace("_", " ").replace(".", ": ").capitalize()), count)
-              for name, count in erasure.erased.items()]
+    erased = [(_erased_label(name), count) for name, count in erasure.erased.items()]
     return render(request, "casework/privacy/erasure_detail.html",
                   {"erasure": erasure, "form": form, "totals": totals, "erased": erased})
+
+
+def _erased_label(name: str) -> str:
+    """An erasure count's name on its page: ours, else an app step's model ("casework.affairscase")
+    by its app's and model's names ("Casework: affairs cases, notes cleared"); such steps clear the
+    free-text notes of the client's rows."""
+    if name in ERASED_LABELS:
+        return ERASED_LABELS[name]
+    try:
+        meta = django_apps.get_model(name)._meta
+    except (LookupError, ValueError):
+        return name.replace("_", " ").replace(".", ": ").capitalize()
+    return f"{meta.app_config.verbose_name}: {meta.verbose_name_plural}, notes cleared"
 
 
 #: What an erasure's counts are called on its page (app steps' model labels fall back to their name).
