@@ -7,6 +7,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 
 #: Paths a signed-in but not yet two-factor-verified user may still reach.
 _OPEN_PREFIXES = ("/accounts/", "/static/", "/health/")
@@ -86,3 +87,19 @@ class SessionLifetimeMiddleware:
 def _record_sign_in(sender, request, user, **kwargs) -> None:
     if getattr(request, "session", None) is not None:
         request.session[SIGNED_IN_AT] = request.session[TOUCHED_AT] = int(time.time())
+
+
+class NoStoreMiddleware:
+    """Every page and API answer may hold client data or a form for it: no browser, proxy or shared
+    cache may keep one (`Cache-Control: no-store, private`; ASVS 8.1.1 and 8.2.1). A response that
+    sets its own Cache-Control is left as it is; static files never get here (WhiteNoise answers
+    them first)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+        return response

@@ -1,5 +1,6 @@
 """Sign-in with two-factor, lockout, the demo relaxation, headers and the production settings."""
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -215,3 +216,66 @@ def test_each_role_lands_on_a_page_it_may_see_after_signing_in(client_as, role, 
     response = http.get(reverse("casework:home"))
     assert response["Location"] == reverse(landing)
     assert http.get(response["Location"]).status_code == 200
+
+
+# --- Caching, refusals and unexpected errors (docs/security.md: 7.2.2, 7.4.1, 8.1.1, 8.2.1) -----------
+
+def test_no_page_or_api_answer_may_be_kept_by_a_cache(client):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from .conftest import sign_in
+    from .factories import ClientFactory
+
+    assert "no-store" in client.get(reverse("login"))["Cache-Control"]
+    person = ClientFactory()
+    http = sign_in(client, UserFactory(roles=[Role.INCOME_OFFICER]))
+    for url in (reverse("casework:client_detail", args=[person.pk]), reverse("casework:case_list") + "?format=csv"):
+        answer = http.get(url)
+        assert answer.status_code == 200 and "no-store" in answer["Cache-Control"], url
+        assert "private" in answer["Cache-Control"]
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=UserFactory(roles=[Role.SYSTEM_ACCOUNT])).key}")
+    answer = api.get("/api/v1/clients/")
+    assert answer.status_code == 200 and "no-store" in answer["Cache-Control"]
+
+
+def test_a_refused_page_and_a_refused_api_call_are_logged_with_who_and_what(client, caplog):
+    from rest_framework.test import APIClient
+
+    from .conftest import sign_in
+
+    auditor = UserFactory(username="read-only-auditor", roles=[Role.AUDITOR])
+    http = sign_in(client, auditor)
+    with caplog.at_level("WARNING", logger="careledger.security"):
+        assert http.get(reverse("casework:team_queue")).status_code == 403
+        api = APIClient()
+        api.force_authenticate(UserFactory(username="no-role-user", roles=[Role.FINANCE_ADMINISTRATOR]))
+        assert api.get("/api/v1/clients/").status_code == 403
+    lines = [r.getMessage() for r in caplog.records if r.name == "careledger.security"]
+    assert any(reverse("casework:team_queue") in m and "read-only-auditor" in m and m.startswith("Access refused: GET")
+               for m in lines), lines
+    assert any("/api/v1/clients/" in m and "no-role-user" in m and "API: no role" in m for m in lines), lines
+
+
+def test_an_unexpected_error_shows_a_reference_that_its_logged_traceback_carries(client, caplog, monkeypatch):
+    from django.test import Client as HttpClient
+
+    from casework import selectors
+
+    from .conftest import sign_in
+
+    def broken(user):
+        raise RuntimeError("the database answered nonsense")
+
+    monkeypatch.setattr(selectors, "my_cases", broken)
+    http = sign_in(HttpClient(raise_request_exception=False), UserFactory(username="officer-x", roles=[Role.INCOME_OFFICER]))
+    with caplog.at_level("ERROR", logger="careledger.errors"):
+        page = http.get(reverse("casework:my_work"))
+    assert page.status_code == 500
+    text = page.content.decode()
+    assert "Sorry, there is a problem with the service" in text and "Traceback" not in text
+    reference = re.search(r"<strong>(E-[0-9A-F]{8})</strong>", text).group(1)
+    record = next(r for r in caplog.records if r.name == "careledger.errors")
+    assert reference in record.getMessage() and "officer-x" in record.getMessage()
+    assert record.exc_info and record.exc_info[0] is RuntimeError

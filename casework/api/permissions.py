@@ -9,6 +9,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from casework.roles import READERS, Role, has_any_role
+from casework.views.errors import log_refusal
 
 #: Who may read the API's schema and its documentation page.
 SCHEMA_READERS = READERS | {Role.SYSTEM_ACCOUNT, Role.FINANCE_ADMINISTRATOR, Role.SYSTEM_ADMINISTRATOR}
@@ -39,14 +40,20 @@ class RolePermission(BasePermission):
         return frozenset(getattr(view, attr, None) or ())
 
     def has_permission(self, request, view) -> bool:
+        allowed, reason = self._decide(request, view)
+        if not allowed:
+            log_refusal(request, f"API: {reason}")
+        return allowed
+
+    def _decide(self, request, view) -> tuple[bool, str]:
         user = request.user
         if not (user and user.is_authenticated and user.is_active):
-            return False
+            return False, "not signed in"
         if not _session_verified(request):
-            return False
+            return False, "two-factor sign-in not completed"
         if request.method not in SAFE_METHODS and request.method not in view.allowed_methods:
-            return True
-        return has_any_role(user, self.roles_for(request, view))
+            return True, ""
+        return has_any_role(user, self.roles_for(request, view)), "no role that may use this"
 
 
 class SchemaPermission(RolePermission):

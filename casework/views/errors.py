@@ -1,9 +1,35 @@
+"""The service's error pages. A refused page and an unexpected error are logged on the
+`careledger.security` and `careledger.errors` loggers; an unexpected error's page carries a
+reference that is also in the log line holding its traceback, so that support can find it."""
+import logging
+import secrets
+import sys
+
+from django.http import HttpResponseBadRequest, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
-from django.http import HttpResponseBadRequest, HttpResponseServerError
+
+security_log = logging.getLogger("careledger.security")
+error_log = logging.getLogger("careledger.errors")
+
+
+def who(request) -> str:
+    user = getattr(request, "user", None)
+    return user.get_username() if user is not None and user.is_authenticated else "anonymous"
+
+
+def log_refusal(request, reason: str) -> None:
+    """An access control decision that refused a request: who, what and why (ASVS 7.2.2)."""
+    security_log.warning("Access refused: %s %s %s by %s: %s", request.method, request.path,
+                         request.META.get("REMOTE_ADDR", "-"), who(request), reason)
+
+
+def error_reference() -> str:
+    return f"E-{secrets.token_hex(4).upper()}"
 
 
 def permission_denied(request, exception=None):
+    log_refusal(request, str(exception) if exception else "permission denied")
     return render(request, "403.html", status=403)
 
 
@@ -11,13 +37,20 @@ def page_not_found(request, exception=None):
     return render(request, "404.html", status=404)
 
 
-def server_error(request):
+def _error_page(request, level: int, what: str) -> str:
+    reference = error_reference()
+    error_log.log(level, "Error reference %s: %s on %s %s by %s", reference, what, request.method, request.path,
+                  who(request), exc_info=sys.exc_info()[0] is not None)
     # No context processors: whatever failed must not fail again here.
-    return HttpResponseServerError(loader.get_template("500.html").render())
+    return loader.get_template("500.html").render({"reference": reference})
+
+
+def server_error(request):
+    return HttpResponseServerError(_error_page(request, logging.ERROR, "unexpected error"))
 
 
 def bad_request(request, exception=None):
     """A request Django refuses after the view ran (for example the session could not be saved
     because the database went away after a change was recorded): the service's error page, which
     tells the officer to check whether their change was saved, never Django's bare page."""
-    return HttpResponseBadRequest(loader.get_template("500.html").render())
+    return HttpResponseBadRequest(_error_page(request, logging.WARNING, f"request refused ({exception!r})"))
