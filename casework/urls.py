@@ -2,12 +2,13 @@ from django.urls import include, path
 
 from casework.deaths import views as deaths
 from casework.privacy import views as privacy
-from casework.views import cases, clients, health, runs, work
+from casework.views import auth, cases, clients, health, runs, work
 
 app_name = "casework"
 
 urlpatterns = [
     path("", work.home, name="home"),
+    path("password/", auth.password_change, name="password_change"),
     path("work/", work.my_work, name="my_work"),
     path("team-queue/", work.team_queue, name="team_queue"),
     path("cases/", work.case_list, name="case_list"),

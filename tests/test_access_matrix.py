@@ -43,6 +43,7 @@ EVERYONE = frozenset(Role)
 # "api" (anonymous refused with 401/403).
 MATRIX = {
     "casework:home": (STAFF, "GET", "page"),
+    "casework:password_change": (STAFF, "GET", "page"),
     "casework:my_work": (READERS, "GET", "page"),
     "casework:team_queue": (QUEUE_MANAGERS, "GET", "page"),
     "casework:case_list": (READERS, "GET", "page"),

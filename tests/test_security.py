@@ -279,3 +279,55 @@ def test_an_unexpected_error_shows_a_reference_that_its_logged_traceback_carries
     record = next(r for r in caplog.records if r.name == "careledger.errors")
     assert reference in record.getMessage() and "officer-x" in record.getMessage()
     assert record.exc_info and record.exc_info[0] is RuntimeError
+
+
+# --- Changing one's password (docs/security.md: 2.1.5, 2.2.3) -----------------------------------------
+
+def test_staff_change_their_password_are_told_by_email_and_their_other_sessions_end(client, caplog):
+    from django.core import mail
+    from django.test import Client as HttpClient
+
+    from .conftest import sign_in
+
+    officer = UserFactory(username="pw-officer", email="pw.officer@northmoor.example.gov.uk",
+                          roles=[Role.INCOME_OFFICER])
+    officer.set_password("the-old-password-2026")
+    officer.save()
+    other_desk = sign_in(HttpClient(), officer)
+    assert other_desk.get(reverse("casework:my_work")).status_code == 200
+    http = sign_in(client, officer)
+    url = reverse("casework:password_change")
+    page = http.get(url)
+    assert page.status_code == 200 and "Change your password" in page.content.decode()
+    assert reverse("casework:password_change") in http.get(reverse("casework:my_work")).content.decode()
+
+    wrong = http.post(url, {"old_password": "not-it", "new_password1": "a-new-long-passphrase-71",
+                            "new_password2": "a-new-long-passphrase-71"})
+    assert wrong.status_code == 200 and "govuk-error-summary" in wrong.content.decode()
+    weak = http.post(url, {"old_password": "the-old-password-2026", "new_password1": "password",
+                           "new_password2": "password"})
+    assert weak.status_code == 200 and "govuk-error-summary" in weak.content.decode()
+    assert not mail.outbox
+
+    with caplog.at_level("INFO", logger="careledger.security"):
+        done = http.post(url, {"old_password": "the-old-password-2026", "new_password1": "a-new-long-passphrase-71",
+                               "new_password2": "a-new-long-passphrase-71"})
+    assert done.status_code == 302
+    officer.refresh_from_db()
+    assert officer.check_password("a-new-long-passphrase-71")
+    assert [m.to for m in mail.outbox] == [["pw.officer@northmoor.example.gov.uk"]]
+    assert "pw-officer" in mail.outbox[0].body and "system administrator" in mail.outbox[0].body
+    assert any("Password changed: pw-officer" in r.getMessage() for r in caplog.records)
+    assert http.get(reverse("casework:my_work")).status_code == 200  # this session is kept
+    assert other_desk.get(reverse("casework:my_work")).status_code == 302  # the other one has ended
+
+
+def test_a_mail_server_that_cannot_be_reached_is_logged_and_the_password_change_stands(settings, caplog):
+    from casework.views.auth import notify_password_changed
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 5  # nothing listens there
+    officer = UserFactory(username="pw-nomail", email="pw.nomail@northmoor.example.gov.uk", roles=[Role.INCOME_OFFICER])
+    with caplog.at_level("ERROR", logger="careledger.security"):
+        notify_password_changed(officer)
+    assert any("the notice to pw-nomail could not be sent" in r.getMessage() for r in caplog.records)

@@ -6,16 +6,26 @@ import qrcode
 import qrcode.image.svg
 from django import forms
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
+from django.core.mail import send_mail
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from casework.models.accounts import DEMO_GROUP
+from casework.forms import GovForm
+
+from casework.roles import STAFF
+
+from .access import role_required
+from .errors import security_log
 
 DEMO_PASSWORD = "demo-careledger-2026"
 
@@ -121,3 +131,51 @@ def two_factor_setup(request):
         "otpauth_url": device.config_url,
     }
     return render(request, "registration/two_factor_setup.html", context)
+
+
+class PasswordChangeForm(GovForm, auth_forms.PasswordChangeForm):
+    """Django's password change (the old password, then the new one twice, checked against
+    AUTH_PASSWORD_VALIDATORS) in the service's form layout."""
+
+    submit_label = "Change password"
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Any signed-in member of staff changes their own password (ASVS 2.1.5). Their other sessions
+    end (the session hash changes); this one is kept. They are told by email (ASVS 2.2.3) and the
+    change is logged."""
+
+    form_class = PasswordChangeForm
+    template_name = "casework/form_page.html"
+    extra_context = {"title": "Change your password", "back_url": "casework:home"}
+
+    def get_success_url(self) -> str:
+        return reverse("casework:home")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        user = self.request.user
+        security_log.info("Password changed: %s from %s", user.get_username(), self.request.META.get("REMOTE_ADDR", "-"))
+        notify_password_changed(user)
+        messages.success(self.request, "Your password has been changed. Your other sessions have been signed out.")
+        return response
+
+
+def notify_password_changed(user) -> None:
+    """Tell the user by email that their password changed; a mail server that cannot be reached is
+    logged, and the change stands."""
+    if not user.email:
+        security_log.warning("Password changed: %s has no email address to tell", user.get_username())
+        return
+    when = timezone.localtime().strftime("%-d %B %Y at %H:%M")
+    try:
+        send_mail(
+            subject="Your Careledger password was changed",
+            message=(f"The password of your Careledger account ({user.get_username()}) was changed on {when}.\n\n"
+                     "If you did not change it, tell the system administrator straight away."),
+            from_email=None, recipient_list=[user.email])
+    except OSError as error:
+        security_log.error("Password changed: the notice to %s could not be sent (%s)", user.get_username(), error)
+
+
+password_change = role_required(STAFF)(PasswordChangeView.as_view())

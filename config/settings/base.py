@@ -199,6 +199,11 @@ COUNCIL = {
     "website": env.str("COUNCIL_WEBSITE", default="https://www.northmoor.example.gov.uk"),
     "logo": env.str("COUNCIL_LOGO", default="images/council-logo.svg"),
 }
+
+# Mail to staff (a notice when their password changes). EMAIL_URL as django-environ reads it, e.g.
+# smtp+tls://user:password@mail.example.gov.uk:587; the demo writes mail to its console.
+vars().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=COUNCIL["email"])
 SERVICE_NAME = "Careledger"
 
 # The cache the web's processes share (CACHE_URL, e.g. redis://127.0.0.1:6379/1); unset, each

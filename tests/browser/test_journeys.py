@@ -147,6 +147,33 @@ def test_first_sign_in_sets_up_two_factor(page, live_server):
     assert device.confirmed
 
 
+def test_officer_changes_their_password_from_the_header(page, live_server):
+    from django.core import mail
+
+    user = UserFactory(username="pchanger", first_name="Pat", last_name="Changer", email="pat.changer@example.gov.uk",
+                       roles=[Role.INCOME_OFFICER])
+    device = confirmed_device(user)
+    sign_in(page, live_server, user, device)
+    page.get_by_role("link", name="Change password").click()
+    expect(page.get_by_role("heading", name="Change your password", level=1)).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Old password").fill(PASSWORD)
+    page.get_by_label("New password", exact=True).fill("short")
+    page.get_by_label("New password confirmation").fill("short")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    expect(page).to_have_title(re.compile(r"^Error: Change your password"))
+    assert_accessible(page)
+    page.get_by_label("Old password").fill(PASSWORD)
+    page.get_by_label("New password", exact=True).fill("a-long-new-passphrase-2026")
+    page.get_by_label("New password confirmation").fill("a-long-new-passphrase-2026")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_text("Your password has been changed")).to_be_visible()
+    assert_accessible(page)
+    user.refresh_from_db()
+    assert user.check_password("a-long-new-passphrase-2026") and len(mail.outbox) == 1
+
+
 def test_failed_sign_in_shows_an_accessible_error(page, live_server):
     user = UserFactory(username="ifoster", roles=[Role.INCOME_OFFICER])
 
