@@ -147,6 +147,13 @@ def test_first_sign_in_sets_up_two_factor(page, live_server):
     assert device.confirmed
 
 
+def change_password(page, new: str) -> None:
+    page.get_by_label("Old password").fill(PASSWORD)
+    page.get_by_label("New password", exact=True).fill(new)
+    page.get_by_label("New password confirmation").fill(new)
+    page.get_by_role("button", name="Change password").click()
+
+
 def test_officer_changes_their_password_from_the_header(page, live_server):
     from django.core import mail
 
@@ -157,17 +164,11 @@ def test_officer_changes_their_password_from_the_header(page, live_server):
     page.get_by_role("link", name="Change password").click()
     expect(page.get_by_role("heading", name="Change your password", level=1)).to_be_visible()
     assert_accessible(page)
-    page.get_by_label("Old password").fill(PASSWORD)
-    page.get_by_label("New password", exact=True).fill("short")
-    page.get_by_label("New password confirmation").fill("short")
-    page.get_by_role("button", name="Change password").click()
+    change_password(page, "short")
     expect(page.locator(".govuk-error-summary")).to_be_visible()
     expect(page).to_have_title(re.compile(r"^Error: Change your password"))
     assert_accessible(page)
-    page.get_by_label("Old password").fill(PASSWORD)
-    page.get_by_label("New password", exact=True).fill("a-long-new-passphrase-2026")
-    page.get_by_label("New password confirmation").fill("a-long-new-passphrase-2026")
-    page.get_by_role("button", name="Change password").click()
+    change_password(page, "a-long-new-passphrase-2026")
     expect(page.get_by_text("Your password has been changed")).to_be_visible()
     assert_accessible(page)
     user.refresh_from_db()
