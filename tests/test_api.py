@@ -509,3 +509,21 @@ def test_the_docs_page_is_served_to_readers_only():
     assert api_as(Role.TEAM_LEADER).get("/api/v1/docs/").status_code == 200
     assert APIClient().get("/api/v1/docs/").status_code in (401, 403)
     assert reverse("api:docs") == "/api/v1/docs/"
+
+
+def test_an_api_caller_over_the_rate_limit_is_answered_429_and_logged(monkeypatch, system_account, caplog):
+    from django.core.cache import cache
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"user": "3/minute"})
+    cache.clear()
+    api = token_client(system_account)
+    assert [api.get(CLIENTS).status_code for _ in range(3)] == [200, 200, 200]
+    with caplog.at_level("WARNING", logger="careledger.security"):
+        over = api.get(CLIENTS)
+    assert over.status_code == 429 and int(over["Retry-After"]) > 0
+    assert "throttled" in over.json()["detail"].lower()
+    assert any("over the rate limit" in r.getMessage() and "finance-system" in r.getMessage() for r in caplog.records)
+    other = token_client(UserFactory(username="other-system", roles=[Role.SYSTEM_ACCOUNT]))
+    assert other.get(CLIENTS).status_code == 200  # each account has its own allowance
+    cache.clear()

@@ -266,6 +266,12 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "COERCE_DECIMAL_TO_STRING": True,
     "EXCEPTION_HANDLER": "casework.api.exceptions.api_exception_handler",
+    # Requests a minute per user (a system account's token, or a signed-in officer), counted in the
+    # default cache (Redis in production, so shared by every web machine); over it, 429 with
+    # Retry-After, logged on careledger.security. A request without valid credentials is answered
+    # 401 before any throttle is asked (DRF checks permissions first), so it needs no limit here.
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": env.str("API_THROTTLE_USER", default="1200/minute")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Careledger integration API",
