@@ -331,3 +331,24 @@ def test_a_mail_server_that_cannot_be_reached_is_logged_and_the_password_change_
     with caplog.at_level("ERROR", logger="careledger.security"):
         notify_password_changed(officer)
     assert any("the notice to pw-nomail could not be sent" in r.getMessage() for r in caplog.records)
+
+
+def test_a_form_posted_without_its_csrf_token_is_refused():
+    from django.test import Client as HttpClient
+
+    from casework.models import TimelineEntry
+
+    from .conftest import sign_in
+    from .factories import CaseFactory
+
+    case = CaseFactory()
+    http = sign_in(HttpClient(enforce_csrf_checks=True), UserFactory(roles=[Role.INCOME_OFFICER]))
+    url = reverse("casework:case_note", args=[case.pk])
+    before = TimelineEntry.objects.count()
+    refused = http.post(url, {"kind": "note", "summary": "Forged", "body": "From another site"})
+    assert refused.status_code == 403 and TimelineEntry.objects.count() == before
+    form = http.get(url).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    accepted = http.post(url, {"csrfmiddlewaretoken": token, "kind": "note", "summary": "Called the daughter",
+                               "body": "Agreed to pay on Friday"})
+    assert accepted.status_code == 302 and TimelineEntry.objects.count() == before + 1
