@@ -3,7 +3,7 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -80,13 +80,27 @@ class SessionLifetimeMiddleware:
                 return redirect(f"{reverse('login')}?next={request.get_full_path()}")
             if now - session.get(TOUCHED_AT, 0) >= settings.SESSION_TOUCH_SECONDS:
                 session[TOUCHED_AT] = now
+                from casework.user_sessions import touch
+
+                touch(request)
         return self.get_response(request)
 
 
 @receiver(user_logged_in)
 def _record_sign_in(sender, request, user, **kwargs) -> None:
     if getattr(request, "session", None) is not None:
+        from casework.user_sessions import record_sign_in
+
         request.session[SIGNED_IN_AT] = request.session[TOUCHED_AT] = int(time.time())
+        record_sign_in(request, user)
+
+
+@receiver(user_logged_out)
+def _forget_session(sender, request, user, **kwargs) -> None:
+    if getattr(request, "session", None) is not None:
+        from casework.user_sessions import forget
+
+        forget(request.session.session_key)
 
 
 class NoStoreMiddleware:

@@ -9,6 +9,7 @@ app_name = "casework"
 urlpatterns = [
     path("", work.home, name="home"),
     path("password/", auth.password_change, name="password_change"),
+    path("sessions/", auth.session_list, name="session_list"),
     path("work/", work.my_work, name="my_work"),
     path("team-queue/", work.team_queue, name="team_queue"),
     path("cases/", work.case_list, name="case_list"),

@@ -44,6 +44,7 @@ EVERYONE = frozenset(Role)
 MATRIX = {
     "casework:home": (STAFF, "GET", "page"),
     "casework:password_change": (STAFF, "GET", "page"),
+    "casework:session_list": (STAFF, "GET", "page"),
     "casework:my_work": (READERS, "GET", "page"),
     "casework:team_queue": (QUEUE_MANAGERS, "GET", "page"),
     "casework:case_list": (READERS, "GET", "page"),

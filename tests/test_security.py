@@ -352,3 +352,46 @@ def test_a_form_posted_without_its_csrf_token_is_refused():
     accepted = http.post(url, {"csrfmiddlewaretoken": token, "kind": "note", "summary": "Called the daughter",
                                "body": "Agreed to pay on Friday"})
     assert accepted.status_code == 302 and TimelineEntry.objects.count() == before + 1
+
+
+# --- Where one is signed in (docs/security.md: 3.3.4) --------------------------------------------------
+
+def test_staff_see_where_they_are_signed_in_and_sign_out_of_the_others(caplog):
+    from django.test import Client as HttpClient
+
+    from casework.models import UserSession
+
+    from .conftest import sign_in
+
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    officer = UserFactory(username="two-desks", roles=[Role.INCOME_OFFICER])
+    device = TOTPDevice.objects.create(user=officer, name="Authenticator app", confirmed=True)
+
+    def signed_in_from(browser: str) -> HttpClient:
+        http = HttpClient(HTTP_USER_AGENT=browser, REMOTE_ADDR="10.20.30.40")
+        assert sign_in_with_password(http, "two-desks").status_code == 302
+        session = http.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id  # as the two-factor step leaves it
+        session.save()
+        return http
+
+    desk, laptop = signed_in_from("Desk browser"), signed_in_from("Laptop browser")
+    assert UserSession.objects.filter(user=officer).count() == 2
+    page = desk.get(reverse("casework:session_list")).content.decode()
+    assert "Desk browser" in page and "Laptop browser" in page and page.count("This session") == 1
+    assert "10.20.30.40" in page
+    assert "Sign out of all other sessions" in page
+
+    with caplog.at_level("INFO", logger="careledger.security"):
+        done = desk.post(reverse("casework:session_list"))
+    assert done.status_code == 302
+    assert "Signed out of 1 other session" in desk.get(reverse("casework:session_list")).content.decode()
+    assert laptop.get(reverse("casework:my_work")).status_code == 302  # sent to sign in again
+    assert desk.get(reverse("casework:my_work")).status_code == 200
+    assert list(UserSession.objects.filter(user=officer).values_list("user_agent", flat=True)) == ["Desk browser"]
+    assert any("Signed out of other sessions: two-desks ended 1" in r.getMessage() for r in caplog.records)
+    assert "You are not signed in anywhere else" in desk.get(reverse("casework:session_list")).content.decode()
+
+    desk.post(reverse("logout"))
+    assert not UserSession.objects.filter(user=officer).exists()

@@ -6,6 +6,7 @@ from .runs import ItemStatus, Run, RunEvent, RunItem, RunStatus
 from .deaths import ConsequenceStatus, DeathConsequence, DeathRecord, DeathRecordStatus
 from .privacy import (ErasureRedaction, ErasureRequest, ErasureStatus, RetentionReview, RetentionReviewStatus,
                       RetentionRule, SubjectAccessRequest)
+from .accounts import UserSession
 from .affairs import (AffairsCase, AffairsCost, AffairsKind, AffairsStatus, CapacityAssessment, ChecklistStep,
                       ChecklistStepDefinition, CourtFee, FeeOutcome, StepCapture)
 
@@ -51,4 +52,5 @@ __all__ = [
     "Task",
     "Team",
     "TimelineEntry",
+    "UserSession",
 ]

@@ -22,6 +22,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from casework.models.accounts import DEMO_GROUP
 from casework.forms import GovForm
 
+from casework import user_sessions
 from casework.roles import STAFF
 
 from .access import role_required
@@ -153,7 +154,10 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return reverse("casework:home")
 
     def form_valid(self, form):
-        response = super().form_valid(form)
+        old_key = self.request.session.session_key
+        response = super().form_valid(form)  # keeps this session under a new key
+        user_sessions.rekey(old_key, self.request.session.session_key)
+        user_sessions.sign_out_others(self.request)  # already unusable (the password hash changed): removed
         user = self.request.user
         security_log.info("Password changed: %s from %s", user.get_username(), self.request.META.get("REMOTE_ADDR", "-"))
         notify_password_changed(user)
@@ -179,3 +183,21 @@ def notify_password_changed(user) -> None:
 
 
 password_change = role_required(STAFF)(PasswordChangeView.as_view())
+
+
+class SignOutOthersForm(GovForm):
+    submit_label = "Sign out of all other sessions"
+
+
+@role_required(STAFF)
+def session_list(request):
+    """Where the user is signed in (ASVS 3.3.4), and a button to sign out of everywhere else."""
+    form = SignOutOthersForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        ended = user_sessions.sign_out_others(request)
+        messages.success(request, f"Signed out of {ended} other session{'s' if ended != 1 else ''}")
+        return redirect("casework:session_list")
+    sessions = user_sessions.active_sessions(request.user)
+    return render(request, "casework/sessions.html", {
+        "sessions": sessions, "current_key": request.session.session_key, "form": form,
+        "others": sum(1 for s in sessions if s.session_key != request.session.session_key)})
