@@ -140,6 +140,12 @@ class PasswordChangeForm(GovForm, auth_forms.PasswordChangeForm):
 
     submit_label = "Change password"
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"].label = "Current password"
+        self.fields["new_password2"].label = "Confirm the new password"
+        self.fields["new_password2"].help_text = ""
+
 
 class PasswordChangeView(auth_views.PasswordChangeView):
     """Any signed-in member of staff changes their own password (ASVS 2.1.5). Their other sessions

@@ -148,9 +148,9 @@ def test_first_sign_in_sets_up_two_factor(page, live_server):
 
 
 def change_password(page, new: str) -> None:
-    page.get_by_label("Old password").fill(PASSWORD)
+    page.get_by_label("Current password").fill(PASSWORD)
     page.get_by_label("New password", exact=True).fill(new)
-    page.get_by_label("New password confirmation").fill(new)
+    page.get_by_label("Confirm the new password").fill(new)
     page.get_by_role("button", name="Change password").click()
 
 
