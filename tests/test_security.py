@@ -395,3 +395,20 @@ def test_staff_see_where_they_are_signed_in_and_sign_out_of_the_others(caplog):
 
     desk.post(reverse("logout"))
     assert not UserSession.objects.filter(user=officer).exists()
+
+
+def test_viewing_client_records_in_unusual_numbers_is_logged_once_an_hour(client, settings, caplog):
+    from .conftest import sign_in
+    from .factories import ClientFactory
+
+    settings.RECORD_VIEWS_ALERT_PER_HOUR = 3
+    people = ClientFactory.create_batch(4)
+    http = sign_in(client, UserFactory(username="bulk-viewer", roles=[Role.INCOME_OFFICER]))
+    with caplog.at_level("WARNING", logger="careledger.security"):
+        for person in people[:2]:
+            http.get(reverse("casework:client_detail", args=[person.pk]))
+        assert not [r for r in caplog.records if "Unusual record viewing" in r.getMessage()]
+        for person in people[2:]:
+            http.get(reverse("casework:client_detail", args=[person.pk]))
+    warnings = [r.getMessage() for r in caplog.records if "Unusual record viewing" in r.getMessage()]
+    assert len(warnings) == 1 and "bulk-viewer has viewed 3 client records" in warnings[0]

@@ -1,5 +1,8 @@
+import logging
 from datetime import date
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
@@ -125,8 +128,34 @@ def representative_end(*, representative: Representative, end_date: date, actor,
 
 
 def client_record_view(*, client: Client, user, path: str) -> None:
-    """Log that someone viewed a client's record (special category data)."""
+    """Log that someone viewed a client's record (special category data), and notice a member of
+    staff viewing records in unusual numbers."""
     RecordAccess.objects.create(client=client, user=user, path=path[:300])
+    _count_record_view(user)
+
+
+def _count_record_view(user) -> None:
+    """Views of client records by one user in the clock hour, counted in the shared cache; reaching
+    RECORD_VIEWS_ALERT_PER_HOUR logs a warning on careledger.security, once that hour (ASVS 8.1.4).
+    The RecordAccess rows stay the record of what was seen."""
+    limit = settings.RECORD_VIEWS_ALERT_PER_HOUR
+    if not limit or user is None or not user.pk:
+        return
+    now = timezone.now()
+    hour = now.strftime("%Y-%m-%d %H:00")
+    key = f"record-views:{user.pk}:{now:%Y%m%d%H}"
+    if cache.add(key, 1, timeout=3900):
+        count = 1
+    else:
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between the two calls
+            cache.add(key, 1, timeout=3900)
+            count = 1
+    if count == limit:
+        logging.getLogger("careledger.security").warning(
+            "Unusual record viewing: %s has viewed %d client records in the hour from %s UTC", user.get_username(),
+            count, hour)
 
 
 @transaction.atomic

@@ -144,6 +144,9 @@ SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 # not on every page: a page view writes no session row. A session ends SESSION_ABSOLUTE_SECONDS after sign-in.
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_TOUCH_SECONDS = env.int("SESSION_TOUCH_SECONDS", default=60)
+# Views of client records by one member of staff in a clock hour at which a warning is logged on
+# careledger.security (0: never). A busy officer opens well under a hundred an hour.
+RECORD_VIEWS_ALERT_PER_HOUR = env.int("RECORD_VIEWS_ALERT_PER_HOUR", default=250)
 SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
