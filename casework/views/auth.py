@@ -1,4 +1,5 @@
-"""Sign-in: password (with lockout by django-axes), then a TOTP code from an authenticator app."""
+"""Sign-in: password (with lockout by django-axes), then a TOTP code from an authenticator app; a
+member of staff's own password and sessions."""
 import base64
 from urllib.parse import quote
 
@@ -9,8 +10,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
-from django.core.mail import send_mail
 from django.contrib.auth.decorators import login_required
+from django.core.mail import send_mail
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,10 +20,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from casework.models.accounts import DEMO_GROUP
-from casework.forms import GovForm
-
 from casework import user_sessions
+from casework.forms import GovForm
+from casework.models.accounts import DEMO_GROUP
 from casework.roles import STAFF
 
 from .access import role_required
