@@ -412,3 +412,23 @@ def test_viewing_client_records_in_unusual_numbers_is_logged_once_an_hour(client
             http.get(reverse("casework:client_detail", args=[person.pk]))
     warnings = [r.getMessage() for r in caplog.records if "Unusual record viewing" in r.getMessage()]
     assert len(warnings) == 1 and "bulk-viewer has viewed 3 client records" in warnings[0]
+
+
+def test_the_error_page_never_reads_the_database_for_its_log_line(caplog):
+    """With the database away the lazy signed-in user cannot be read: the error page is still the
+    service's, with its reference, and the log line names the user "unknown"."""
+    from django.test import RequestFactory
+    from django.utils.functional import SimpleLazyObject
+
+    from casework.views.errors import server_error
+
+    def unreadable():
+        raise AssertionError("the error page read the user from the database")
+
+    request = RequestFactory().get("/clients/1/")
+    request.user = SimpleLazyObject(unreadable)
+    with caplog.at_level("ERROR", logger="careledger.errors"):
+        page = server_error(request)
+    assert page.status_code == 500 and "Sorry, there is a problem with the service" in page.content.decode()
+    assert re.search(r"E-[0-9A-F]{8}", page.content.decode())
+    assert any("by unknown" in r.getMessage() for r in caplog.records)

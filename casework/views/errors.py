@@ -8,14 +8,24 @@ import sys
 from django.http import HttpResponseBadRequest, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
+from django.utils.functional import empty
 
 security_log = logging.getLogger("careledger.security")
 error_log = logging.getLogger("careledger.errors")
 
 
 def who(request) -> str:
+    """The user's name for a log line, never read from the database here: an error page may be
+    answering because the database is away, and a signed-in user not yet loaded (the lazy
+    `request.user`) would be read from it. Such a user is "unknown"."""
     user = getattr(request, "user", None)
-    return user.get_username() if user is not None and user.is_authenticated else "anonymous"
+    user = getattr(user, "_wrapped", user)  # the lazy object's user, or the sentinel if never loaded
+    if user is None or user is empty:
+        return "unknown"
+    try:
+        return user.get_username() if user.is_authenticated else "anonymous"
+    except Exception:  # noqa: BLE001 - a log line must not fail the error page
+        return "unknown"
 
 
 def log_refusal(request, reason: str) -> None:
