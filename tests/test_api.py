@@ -527,3 +527,21 @@ def test_an_api_caller_over_the_rate_limit_is_answered_429_and_logged(monkeypatc
     other = token_client(UserFactory(username="other-system", roles=[Role.SYSTEM_ACCOUNT]))
     assert other.get(CLIENTS).status_code == 200  # each account has its own allowance
     cache.clear()
+
+
+def test_a_page_is_never_larger_than_the_cap_however_large_the_limit_asked(system_api):
+    """A limit beyond the database's integers once reached PostgreSQL (bigint out of range)."""
+    from casework.api.pagination import MAX_LIMIT
+
+    ClientFactory.create_batch(3)
+    answer = system_api.get(CLIENTS, {"limit": "99999999999999999999999"})
+    assert answer.status_code == 200 and len(answer.json()["results"]) == 3
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory as Factory
+
+    from casework.api.pagination import ApiPagination
+
+    asked = Request(Factory().get(CLIENTS, {"limit": "99999999999999999999999"}))
+    assert ApiPagination().get_limit(asked) == MAX_LIMIT
+    assert system_api.get(CLIENTS, {"limit": "2"}).json()["next"].endswith("limit=2&offset=2")
+    assert system_api.get(CLIENTS).status_code == 200  # the transaction is still usable
