@@ -35,6 +35,7 @@ from casework.api.schema import document_error_responses
 from casework.roles import Role
 
 from .factories import CaseFactory, ClientFactory, LedgerEntryFactory, UserFactory
+from .hostile_files import DERANDOMIZE
 
 SCHEMA_PATH = "/api/v1/schema/?format=json"
 MAX_EXAMPLES = int(os.environ.get("CARELEDGER_API_EXAMPLES", "10"))
@@ -81,7 +82,8 @@ schema = schemathesis.openapi.from_dict(generated_schema())
 
 
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, derandomize=DERANDOMIZE,
+          suppress_health_check=list(HealthCheck))
 def test_every_operation_conforms_to_the_schema_and_never_errors(case, wsgi_app, api_token, api_records):
     case.call_and_validate(app=wsgi_app, headers={"Authorization": f"Token {api_token}"}, checks=CHECKS)
 
