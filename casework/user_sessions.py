@@ -16,6 +16,7 @@ def record_sign_in(request, user) -> None:
     if not key:
         return
     now = timezone.now()
+    _live_rows(user)  # the rows of the user's ended sessions go, so they never pile up
     UserSession.objects.update_or_create(session_key=key, defaults={
         "user": user, "signed_in_at": now, "last_seen_at": now,
         "ip_address": request.META.get("REMOTE_ADDR") or None,
@@ -41,8 +42,13 @@ def forget(session_key: str | None) -> None:
 
 
 def active_sessions(user) -> list[UserSession]:
-    """The user's sessions that are still signed in, most recently used first; the rows of ended
-    sessions are removed."""
+    """The user's sessions that are still signed in, most recently used first."""
+    return _live_rows(user)
+
+
+def _live_rows(user) -> list[UserSession]:
+    """The user's rows whose session is still signed in; the rows of ended sessions (expired, or
+    signed out elsewhere) are removed."""
     rows = list(UserSession.objects.filter(user=user))
     live = set(Session.objects.filter(session_key__in=[r.session_key for r in rows], expire_date__gt=timezone.now())
                .values_list("session_key", flat=True))

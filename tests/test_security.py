@@ -432,3 +432,19 @@ def test_the_error_page_never_reads_the_database_for_its_log_line(caplog):
     assert page.status_code == 500 and "Sorry, there is a problem with the service" in page.content.decode()
     assert re.search(r"E-[0-9A-F]{8}", page.content.decode())
     assert any("by unknown" in r.getMessage() for r in caplog.records)
+
+
+def test_signing_in_removes_the_rows_of_the_users_ended_sessions():
+    from django.contrib.sessions.models import Session
+    from django.test import Client as HttpClient
+    from django.utils import timezone
+
+    from casework.models import UserSession
+
+    from .conftest import sign_in
+
+    officer = UserFactory(username="many-sign-ins", roles=[Role.INCOME_OFFICER])
+    first = sign_in(HttpClient(), officer)
+    Session.objects.filter(session_key=first.session.session_key).update(expire_date=timezone.now())  # it expired
+    sign_in(HttpClient(), officer)
+    assert UserSession.objects.filter(user=officer).count() == 1
