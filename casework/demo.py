@@ -7,6 +7,9 @@ second time.
 """
 from typing import Callable
 
+from django.conf import settings
+from django.core.management.base import CommandError
+
 DEMO_SEEDERS: list[tuple[int, Callable]] = []
 
 
@@ -17,3 +20,13 @@ def register_demo_seeder(seeder: Callable, order: int = 50) -> None:
 
 def demo_seeders() -> list[Callable]:
     return [seeder for _, seeder in sorted(DEMO_SEEDERS, key=lambda pair: pair[0])]
+
+
+def refuse_without_demo_data(command: str) -> None:
+    """Stop a command that writes demo or synthetic data (demo logins with a known password, made-up
+    clients) unless the settings allow it: only the local demo's and the test settings do."""
+    if not getattr(settings, "DEMO_DATA_ALLOWED", False):
+        raise CommandError(
+            f"{command} writes demo data and is refused with these settings ({settings.SETTINGS_MODULE}): "
+            "run it only with the local demo settings (config.settings.local) or the test settings, whose "
+            "DEMO_DATA_ALLOWED is True")

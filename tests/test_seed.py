@@ -194,3 +194,54 @@ def test_the_same_seed_gives_the_same_data_however_it_is_split():
 
     seed(clients=300, seed=7)
     assert digest() != whole
+
+
+@pytest.mark.parametrize("command, args", [
+    ("seed_demo", []), ("seed", ["--clients", "1"]), ("bench", ["letters", "--count", "1"]),
+    ("benchmark_search", ["--clients", "1"]), ("bench_deferred", ["--agreements", "1"]),
+    ("bench_direct", ["dp-audit"]), ("bench_forecast", []), ("bench_provider", ["validation"]),
+])
+def test_demo_and_benchmark_data_commands_refuse_settings_that_do_not_allow_demo_data(settings, command, args):
+    from django.core.management import CommandError
+
+    settings.DEMO_DATA_ALLOWED = False
+    users = get_user_model().objects.count()
+    with pytest.raises(CommandError, match=f"^{command} writes demo data and is refused with these settings"):
+        call_command(command, *args, stdout=io.StringIO())
+    assert get_user_model().objects.count() == users and not Client.objects.exists()
+
+
+def test_demo_data_is_allowed_by_the_local_and_test_settings_only():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    values = {}
+    for module in ["config.settings.base", "config.settings.local", "config.settings.test",
+                   "config.settings.production"]:
+        env = {"PATH": "/usr/bin:/bin", "SECRET_KEY": "s" * 60, "DJANGO_SETTINGS_MODULE": module,
+               "DATABASE_URL": "sqlite:///:memory:"}
+        done = subprocess.run([sys.executable, "-c", "from django.conf import settings; print(settings.DEMO_DATA_ALLOWED)"],
+                              cwd=root, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        values[module] = done.stdout.strip()
+    assert values == {"config.settings.base": "False", "config.settings.local": "True",
+                      "config.settings.test": "True", "config.settings.production": "False"}
+
+
+def test_seed_demo_with_the_production_settings_is_refused_before_it_opens_the_database():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from django.conf import settings as live
+
+    root = Path(__file__).resolve().parent.parent
+    env = {"PATH": "/usr/bin:/bin", "SECRET_KEY": "s" * 60, "DJANGO_SETTINGS_MODULE": "config.settings.production",
+           "DATABASE_URL": "postgres://unused@127.0.0.1:1/unused"}
+    done = subprocess.run([sys.executable, "manage.py", "seed_demo"], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 1
+    assert "seed_demo writes demo data and is refused with these settings (config.settings.production)" in done.stderr
+    assert live.DEMO_DATA_ALLOWED  # this suite's own settings allow it

@@ -174,6 +174,9 @@ AXES_VERBOSE = False
 # Two-factor sign-in. DEMO_RELAX_TWO_FACTOR lets the seeded demo logins (and only them) skip it.
 OTP_TOTP_ISSUER = env.str("COUNCIL_NAME", default="Careledger")
 DEMO_RELAX_TWO_FACTOR = env.bool("DEMO_RELAX_TWO_FACTOR", default=False)
+# Whether the demo and benchmark data commands (seed_demo, seed, bench ...) may write to this
+# database: True only in the local demo's and the test suite's settings, never from the environment.
+DEMO_DATA_ALLOWED = False
 
 # Content security policy: scripts only from this site or with the per-request nonce.
 from csp.constants import NONCE, NONE, SELF  # noqa: E402

@@ -7,6 +7,7 @@ from .base import VAR_DIR, env
 
 SECRET_KEY = env.str("SECRET_KEY", default="careledger-local-demo-key-not-for-production-0123456789abcdef")
 DEMO_RELAX_TWO_FACTOR = env.bool("DEMO_RELAX_TWO_FACTOR", default=True)
+DEMO_DATA_ALLOWED = True  # seed_demo, seed and the benchmarks' data (casework.demo.refuse_without_demo_data)
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))  # mail to staff shown in the console
 # Static files straight from the source folders: no collectstatic needed for the demo.
 WHITENOISE_USE_FINDERS = True

@@ -5,6 +5,7 @@ from .base import env, require_secret_key
 DEBUG = False
 SECRET_KEY = require_secret_key(env.str("SECRET_KEY", default=""))
 DEMO_RELAX_TWO_FACTOR = False
+DEMO_DATA_ALLOWED = False  # no demo logins or synthetic clients in a live database
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)

@@ -23,5 +23,6 @@ AXES_ENABLED = True
 # The suite and Schemathesis call the API far faster than anyone would; tests of the limit set their own.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"user": "100000/minute"}}  # noqa: F405
 DEMO_RELAX_TWO_FACTOR = False
+DEMO_DATA_ALLOWED = True  # the suite, the fault test and the load test seed their own databases
 
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 (whitenoise warns when it is missing)

@@ -94,6 +94,9 @@ class Command(BaseCommand):
                             help="billing, recovery: time the main run over the first N seeded clients only")
 
     def handle(self, *args, kind: str, count: int, workers: list[int], **options):
+        from casework.demo import refuse_without_demo_data
+
+        refuse_without_demo_data("bench")
         if kind in APP_BENCHES:
             command, *leading = APP_BENCHES[kind]
             call_command(command, *leading, *options["app_options"], *getattr(self, "app_argv", []),

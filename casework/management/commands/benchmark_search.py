@@ -33,6 +33,9 @@ class Command(BaseCommand):
         parser.add_argument("--repeat", type=int, default=30)
 
     def handle(self, *args, clients: int, repeat: int, **options):
+        from casework.demo import refuse_without_demo_data
+
+        refuse_without_demo_data("benchmark_search")
         self._ensure(clients)
         total = Client.objects.count()
         rnd = random.Random(7)

@@ -714,6 +714,9 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=5000, help="Clients written per transaction (default 5000)")
 
     def handle(self, *args, clients: int, seed: int, batch: int, **options):
+        from casework.demo import refuse_without_demo_data
+
+        refuse_without_demo_data("seed")
         if clients < 0 or batch < 1 or seed < 0:
             raise CommandError("--clients and --seed must be 0 or more, --batch 1 or more")
         started = time.perf_counter()

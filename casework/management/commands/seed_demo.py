@@ -88,6 +88,9 @@ class Command(BaseCommand):
     help = "Seed realistic demo data (idempotent) and print the demo logins."
 
     def handle(self, *args, **options):
+        from casework.demo import refuse_without_demo_data
+
+        refuse_without_demo_data("seed_demo")
         users = self._users()
         if Client.objects.filter(reference__startswith="SC2").exists():
             self.stdout.write("Demo clients already present: not adding more.")

@@ -50,6 +50,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-statements", action="store_true", help="Time the accrual only")
 
     def handle(self, *args, agreements: int, no_statements: bool = False, **options):
+        from casework.demo import refuse_without_demo_data
+
+        refuse_without_demo_data("bench_deferred")
         if connection.vendor != "postgresql":
             raise CommandError("bench_deferred needs PostgreSQL (DATABASE_URL)")
         if Client.objects.filter(reference__startswith=PREFIX).exists():

@@ -49,6 +49,9 @@ class Command(BaseCommand):
         parser.add_argument("--repeat", type=int, default=3)
 
     def handle(self, *args, **options):
+        from casework.demo import refuse_without_demo_data
+
+        refuse_without_demo_data("bench_direct")
         if options["lines"] < 20:
             raise CommandError("Use at least 20 lines")
         try:

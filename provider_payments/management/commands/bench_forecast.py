@@ -38,6 +38,9 @@ class Command(BaseCommand):
     help = "Benchmark the committed-spend forecast at county scale (50,000 clients, 20,000 packages)."
 
     def handle(self, *args, **options):
+        from casework.demo import refuse_without_demo_data
+
+        refuse_without_demo_data("bench_forecast")
         if connection.vendor != "postgresql" or not connection.settings_dict["NAME"].endswith("bench"):
             raise CommandError("Run this on a PostgreSQL database of its own whose name ends in 'bench'")
         today = timezone.localdate()

@@ -37,6 +37,9 @@ class Command(BaseCommand):
         parser.add_argument("--skip-run", action="store_true", help="Leave out the payment run")
 
     def handle(self, *args, **options):
+        from casework.demo import refuse_without_demo_data
+
+        refuse_without_demo_data("bench_provider")
         if connection.vendor != "postgresql" or not connection.settings_dict["NAME"].endswith("bench"):
             raise CommandError("Run this on a PostgreSQL database of its own whose name ends in 'bench'")
         from provider_payments.models import Provider
