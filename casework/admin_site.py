@@ -3,22 +3,30 @@ from functools import update_wrapper
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse_lazy
 
 from casework.roles import Role, has_any_role
 
 ADMINISTRATORS = frozenset({Role.SYSTEM_ADMINISTRATOR, Role.FINANCE_ADMINISTRATOR})
+#: Neither may read client records (casework.roles.READERS), so nothing registered here holds a
+#: client's, case's or ledger's rows (tests/test_access_matrix.py checks every changelist).
 
 
 class CareledgerAdminSite(admin.AdminSite):
-    """Django's admin for reference data and users, open to the administrator roles only.
+    """Django's admin for reference data, users and roles and schedules, open to the administrator
+    roles only. Client-level records (clients, cases, ledgers, letters, timelines, record accesses,
+    data protection requests) are not registered: they are read and changed through the service's
+    own pages, by the roles that may read client records.
 
     Signing in goes through the service's own sign-in with two-factor; a signed-in user without an
-    administrator role gets the 403 page rather than a second login form.
+    administrator role gets the 403 page rather than a second login form. "View site" goes to the
+    application's home page.
     """
 
     site_header = "Careledger administration"
     site_title = "Careledger administration"
     index_title = "Reference data, users and schedules"
+    site_url = reverse_lazy("casework:home")
 
     def has_permission(self, request) -> bool:
         user = request.user

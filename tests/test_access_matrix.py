@@ -26,10 +26,12 @@ from .access import EXTENSIONS
 from .conftest import sign_in
 from .factories import (
     CaseFactory,
+    ClientFactory,
     DocumentFactory,
     LedgerEntryFactory,
     RepresentativeFactory,
     TaskFactory,
+    TimelineEntryFactory,
     UserFactory,
 )
 
@@ -256,6 +258,74 @@ def test_administration_is_for_administrators_only(client, role):
             assert status == 403, (url, status)
     if role in ADMIN_NAMESPACE_ROLES:
         assert http.get(reverse("admin:index")).status_code == 200
+
+
+@pytest.fixture
+def marked_client_records(db):
+    """A client with a case, a task, a representative, ledger entries, a timeline entry, a document and a
+    logged view, each carrying a mark that must appear on no administration page."""
+    from casework.models import RecordAccess
+
+    person = ClientFactory(first_name="Ophelia", last_name="Quillfeather", reference="SCQUILL1", postcode="ZZ9 9QQ",
+                           address_line_1="7 Quillfeather Lane")
+    case = CaseFactory(client=person, title="Quillfeather arrears")
+    TaskFactory(case=case, title="Ring Quillfeather family")
+    RepresentativeFactory(client=person, name="Quentin Quillfeather")
+    entry = LedgerEntryFactory(account__client=person, reference="QUILLLEDGER1", description="Quillfeather charge")
+    DocumentFactory(case=case)
+    TimelineEntryFactory(client=person, case=case, summary="Spoke to Ms Quillfeather")
+    RecordAccess.objects.create(client=person, user=UserFactory(roles=[Role.AUDITOR]), path="/clients/quill/")
+    return {"client": person, "case": case, "entry": entry,
+            "marks": ["Quillfeather", "SCQUILL1", "ZZ9 9QQ", person.nhs_number, "QUILLLEDGER1", entry.account.number]}
+
+
+def _admin_pages(http) -> list[str]:
+    """The admin index, every changelist and the change page of every row a changelist lists."""
+    urls = [reverse("admin:index")]
+    for model in admin.site._registry:
+        info = (model._meta.app_label, model._meta.model_name)
+        urls.append(reverse("admin:%s_%s_changelist" % info))
+        urls += [reverse("admin:%s_%s_change" % info, args=[pk])
+                 for pk in model._default_manager.order_by("pk").values_list("pk", flat=True)[:20]]
+    return urls
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", sorted(ADMIN_NAMESPACE_ROLES), ids=lambda r: r.name)
+def test_administration_shows_no_client_case_or_ledger_record(client, marked_client_records, role):
+    """The administrator roles may not open client pages, so the admin shows them no client record,
+    even to one holding every model permission (every changelist opens)."""
+    from django.contrib.auth.models import Permission
+
+    from casework.privacy.sources import client_lookups
+
+    assert role not in READERS
+    user = UserFactory(username=f"admin-marks-{role.name}", roles=[role])
+    user.user_permissions.set(Permission.objects.all())
+    http = sign_in(client, user)
+    assert http.get(reverse("casework:client_detail", args=[marked_client_records["client"].pk])).status_code == 403
+    client_model = marked_client_records["client"].__class__
+    for model in admin.site._registry:
+        assert model is not client_model and not client_lookups(model), f"{model._meta.label} leads to clients"
+    opened = 0
+    for url in _admin_pages(http):
+        response = http.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        page = response.content.decode()
+        found = [mark for mark in marked_client_records["marks"] if mark and mark in page]
+        assert not found, f"{url} shows {found}"
+        opened += 1
+    assert opened > len(admin.site._registry)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", sorted(ADMIN_NAMESPACE_ROLES), ids=lambda r: r.name)
+def test_the_admin_view_site_link_goes_to_the_application_home(client, role):
+    http = sign_in(client, UserFactory(username=f"admin-home-{role.name}", roles=[role]))
+    page = http.get(reverse("admin:index")).content.decode()
+    assert f'href="{reverse("casework:home")}"' in page
+    home = http.get(reverse("casework:home"))
+    assert home.status_code == 200 or home["Location"] != reverse("admin:index")
 
 
 def test_anonymous_administration_goes_to_the_service_sign_in(client, db):

@@ -1,10 +1,9 @@
 """Administration of the financial affairs reference data (checklist steps and Court of Protection
-fees with effective dates); the case records are read-only here: they change only through
-casework.affairs.services."""
+fees with effective dates). The affairs cases and capacity assessments name clients and are not in
+the admin: they change only through casework.affairs.services, on the service's own pages."""
 from django.contrib import admin
 
-from casework.admin import ReadOnlyAdmin
-from casework.models import AffairsCase, CapacityAssessment, ChecklistStepDefinition, CourtFee
+from casework.models import ChecklistStepDefinition, CourtFee
 
 
 @admin.register(ChecklistStepDefinition)
@@ -18,15 +17,3 @@ class ChecklistStepDefinitionAdmin(admin.ModelAdmin):
 class CourtFeeAdmin(admin.ModelAdmin):
     list_display = ["code", "label", "effective_from", "amount", "source"]
     list_filter = ["code"]
-
-
-@admin.register(AffairsCase)
-class AffairsCaseAdmin(ReadOnlyAdmin):
-    list_display = ["case", "kind", "status", "review_date", "created_at"]
-    list_filter = ["kind", "status"]
-
-
-@admin.register(CapacityAssessment)
-class CapacityAssessmentAdmin(ReadOnlyAdmin):
-    list_display = ["client", "assessed_on", "assessor", "outcome"]
-    list_filter = ["outcome"]

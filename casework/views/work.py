@@ -51,12 +51,13 @@ def _page(request, queryset):
 
 @role_required(STAFF)
 def home(request):
-    """Each role lands where its work is."""
+    """Each role lands where its work is; a system administrator, whose work is in Administration,
+    on a page of links to it (the admin's "View site" comes here, so it never leads back to itself)."""
     if has_any_role(request.user, READERS):
         return redirect("casework:my_work")
     if has_any_role(request.user, {Role.FINANCE_ADMINISTRATOR}):
         return redirect("letters:template_list")
-    return redirect("admin:index")
+    return render(request, "casework/home.html")
 
 
 @role_required(READERS)
