@@ -42,7 +42,7 @@ class LimitationRuleAdmin(admin.ModelAdmin):
 
 @admin.register(WriteOffLevel)
 class WriteOffLevelAdmin(admin.ModelAdmin):
-    list_display = ["group_name", "maximum_amount", "effective_from"]
+    list_display = ["group_name", "maximum_amount", "period_days", "effective_from"]
     list_filter = ["group_name"]
 
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.test import Client as HttpClient
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -23,8 +24,9 @@ from debt.models import (
     WriteOffRequest,
     WriteOffStatus,
 )
-from debt.services.writeoffs import writeoff_approve, writeoff_reject, writeoff_request
+from debt.services.writeoffs import why_cannot_decide, writeoff_approve, writeoff_reject, writeoff_request
 
+from .conftest import sign_in
 from .factories import CaseFactory, ClientFactory, TeamFactory, UserFactory
 from .factories_debt import ChargeableServiceFactory, InvoiceFactory, InvoiceLineFactory, PaymentFactory
 
@@ -214,6 +216,91 @@ def test_write_off_pages(levels, client_as):
     assert request.status == WriteOffStatus.POSTED
     listing = leader.get(reverse("debt:writeoff_list"), {"status": "posted", "format": "csv"})
     assert request.reference in b"".join(listing.streaming_content).decode()
+
+
+# The limit is on the total written off for a client in the period -----------------------------
+
+def _since(days: int = 365) -> str:
+    return f"{timezone.localdate() - timedelta(days=days):%-d %B %Y}"
+
+
+def test_a_debt_split_into_requests_under_the_limit_is_refused(levels):
+    invoice = InvoiceFactory(total=D("3000.00"))
+    first, second, third = (_request("600.00", invoice=invoice) for _ in range(3))
+    leader, other_leader = _user("leader", Role.TEAM_LEADER), _user("other-leader", Role.TEAM_LEADER)
+    writeoff_approve(request=first, actor=leader)
+    message = (f"With the £600.00 already written off for this client since {_since()} this comes to £1,200.00; "
+               "you may approve up to £1,000.00")
+    for approver in (leader, other_leader):  # another team leader is counted the same
+        assert why_cannot_decide(second, approver) == message
+        with pytest.raises(DomainError) as refused:
+            writeoff_approve(request=second, actor=approver)
+        assert refused.value.message == message
+    second.refresh_from_db()
+    assert second.status == WriteOffStatus.REQUESTED
+    # Someone whose level covers the total may approve it; then the total counts both.
+    writeoff_approve(request=second, actor=_user("head", Role.TEAM_LEADER, unlimited=True))
+    assert "£1,200.00 already written off" in why_cannot_decide(third, leader)
+    assert LedgerEntry.objects.filter(kind=EntryKind.WRITE_OFF).count() == 2
+
+
+def test_a_rejected_or_waiting_request_is_not_counted_and_another_clients_is_not_either(levels):
+    invoice = InvoiceFactory(total=D("3000.00"))
+    leader = _user("leader", Role.TEAM_LEADER)
+    writeoff_reject(request=_request("900.00", invoice=invoice), actor=leader, note="Still paying")
+    _request("900.00", invoice=invoice)  # waiting: not yet written off
+    writeoff_approve(request=_request("900.00"), actor=leader)  # another client
+    assert why_cannot_decide(_request("900.00", invoice=invoice), leader) is None
+
+
+def test_write_offs_before_the_period_are_not_counted_and_the_period_is_data(levels):
+    invoice = InvoiceFactory(total=D("3000.00"))
+    leader = _user("leader", Role.TEAM_LEADER)
+    old = writeoff_approve(request=_request("800.00", invoice=invoice), actor=leader)
+    today = timezone.localdate()
+    WriteOffRequest.objects.filter(pk=old.pk).update(
+        decided_at=timezone.make_aware(timezone.datetime.combine(today - timedelta(days=40), timezone.datetime.min.time())))
+    request = _request("800.00", invoice=invoice)
+    assert "£800.00 already written off for this client since" in why_cannot_decide(request, leader)
+    # From today the team leader's limit counts 30 days: the write-off 40 days ago falls outside.
+    WriteOffLevel.objects.create(group_name=Role.TEAM_LEADER.value, maximum_amount=D("1000.00"), period_days=30,
+                                 effective_from=today)
+    assert why_cannot_decide(request, leader) is None
+    assert writeoff_approve(request=request, actor=leader).status == WriteOffStatus.POSTED
+
+
+def test_a_posted_write_off_is_recorded_with_its_maker_and_checker(levels):
+    from casework.models import ControlAction, MoneyAction
+
+    requester, leader = _user("requester", Role.INCOME_OFFICER), _user("leader", Role.TEAM_LEADER)
+    posted = writeoff_approve(request=_request("120.00", requester=requester), actor=leader)
+    action = MoneyAction.objects.get(action=ControlAction.WRITE_OFF)
+    assert (action.amount, action.reference, action.client_id) == (D("120.00"), posted.reference, posted.client_id)
+    assert (action.maker, action.checker, action.same_person) == (requester, leader, False)
+    assert posted.client.last_name not in action.summary and posted.client.last_name not in action.subject
+
+
+def test_the_approval_page_shows_what_changes_and_the_period_total(levels, client_as):
+    invoice = InvoiceFactory(total=D("1500.00"))  # with its ledger charge: the client owes £1,500.00
+    earlier = writeoff_approve(request=_request("300.00", invoice=invoice), actor=_user("boss", Role.TEAM_LEADER))
+    request = _request("800.00", invoice=invoice)
+    http = client_as(Role.TEAM_LEADER)
+    sent_back = http.get(reverse("debt:writeoff_approve", args=[request.pk]))
+    assert sent_back.status_code == 302 and sent_back["Location"] == reverse("debt:writeoff_detail", args=[request.pk])
+    detail = http.get(reverse("debt:writeoff_detail", args=[request.pk])).content.decode()
+    assert (f"With the £300.00 already written off for this client since {_since()} this comes to £1,100.00"
+            in detail)
+    assert invoice.number in detail and "£1,200.00" in detail and "£400.00" in detail  # outstanding now, after
+    assert "£1,200.00, £400.00 after this write-off" in detail  # the client's balance
+    assert f"Written off for this client since {_since()}" in detail and "£300.00 before this request" in detail
+    assert "£1,100.00 with it" in detail
+    refused = http.post(reverse("debt:writeoff_approve", args=[request.pk]), {"note": ""}, follow=True)
+    assert "you may approve up to £1,000.00" in refused.content.decode()
+    request.refresh_from_db()
+    assert request.status == WriteOffStatus.REQUESTED and earlier.status == WriteOffStatus.POSTED
+    approve = sign_in(HttpClient(), _user("head", Role.TEAM_LEADER, unlimited=True)).get(
+        reverse("debt:writeoff_approve", args=[request.pk])).content.decode()
+    assert "What approving changes" in approve and "£1,100.00 with it (you may approve any amount)" in approve
 
 
 # Aged debt ----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ through `WriteOffLevel` rows (data, with effective dates). An approved request p
 `write_off` entry and becomes `posted`; only posted lines reduce what an invoice still owes.
 """
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -57,11 +58,16 @@ class LimitationRule(models.Model):
 
 class WriteOffLevel(models.Model):
     """Holders of `group_name` (a role's group, or UNLIMITED_APPROVER_GROUP) may approve write-offs
-    up to `maximum_amount` (blank: any amount). The rows in force are, per group, the latest with
-    `effective_from` on or before the decision date."""
+    up to `maximum_amount` (blank: any amount). The limit is on the total written off for one
+    client over `period_days` (this request and those approved in the period), not on each
+    request, so a debt cannot be split into requests under it. The rows in force are, per group,
+    the latest with `effective_from` on or before the decision date."""
 
     group_name = models.CharField(max_length=150, choices=APPROVER_GROUP_CHOICES)
     maximum_amount = money_field(null=True, blank=True, help_text="Blank for no limit")
+    period_days = models.PositiveIntegerField(
+        default=365, validators=[MinValueValidator(1)],
+        help_text="The limit counts what was written off for the client over this many days")
     effective_from = models.DateField()
 
     class Meta:
@@ -70,11 +76,12 @@ class WriteOffLevel(models.Model):
             models.UniqueConstraint(fields=["group_name", "effective_from"], name="writeofflevel_unique_from"),
             models.CheckConstraint(condition=Q(maximum_amount__isnull=True) | Q(maximum_amount__gt=0),
                                    name="writeofflevel_positive"),
+            models.CheckConstraint(condition=Q(period_days__gte=1), name="writeofflevel_period_positive"),
         ]
 
     def __str__(self) -> str:
         limit = "any amount" if self.maximum_amount is None else f"£{self.maximum_amount:,.2f}"
-        return f"{self.group_name}: {limit} (from {self.effective_from:%d %B %Y})"
+        return f"{self.group_name}: {limit} in {self.period_days} days (from {self.effective_from:%d %B %Y})"
 
 
 class WriteOffRequest(models.Model):

@@ -22,6 +22,7 @@ from casework.roles import Role, roles_of
 from casework.selectors import statement
 from casework.services import DomainError
 from casework.services.clients import client_create
+from casework.services.controls import why_same_person
 from casework.services.ledger import account_for_client, ledger_post
 
 from .. import legal, limitation
@@ -234,9 +235,7 @@ def why_cannot_decide(referral: LegalReferral, user) -> str | None:
         return f"This referral is {referral.get_status_display().lower()}: there is nothing to decide"
     if Role.TEAM_LEADER not in roles_of(user):
         return "Only a team leader can approve a legal referral"
-    if referral.requested_by_id == user.pk:
-        return "You asked for this referral, so another team leader must decide it"
-    return None
+    return why_same_person(user, referral.requested_by_id, action="decide it (another team leader)")
 
 
 def _set(referral: LegalReferral, **fields) -> list[str]:

@@ -1,6 +1,12 @@
 """Write-off requests: raise, approve, reject, post. Every status change goes through
-`writeoff_transition`, which re-reads the row under a lock and checks the model's table."""
-from datetime import date
+`writeoff_transition`, which re-reads the row under a lock and checks the model's table.
+
+An approver's limit (WriteOffLevel) is on the total written off for the client over the level's
+period: this request plus those approved or posted in the period, so a debt cannot be split into
+requests each under the limit. A posted write-off is recorded as a MoneyAction (maker: who asked,
+checker: who approved) for the auditors' separation report."""
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -9,9 +15,12 @@ from django.utils import timezone
 
 from casework.constants import EntryKind, TimelineKind
 from casework.models import Client, TimelineEntry
+from casework.models.controls import ControlAction
 from casework.money import ZERO, format_pounds, to_pennies
 from casework.roles import roles_of
+from casework.selectors import client_balance
 from casework.services import DomainError
+from casework.services.controls import money_action_record, why_same_person
 from casework.services.ledger import account_for_client, ledger_post
 
 from ..models import (
@@ -24,38 +33,109 @@ from ..models import (
 )
 from ..reports import with_outstanding
 
+#: The period a write-off limit counts over when the user holds no approving level (for the page).
+DEFAULT_PERIOD_DAYS = WriteOffLevel._meta.get_field("period_days").default
 
-def approval_limit(user, on: date) -> Decimal | None | bool:
-    """The largest amount `user` may approve on `on`: a Decimal, None for no limit, or False when
-    the user holds no approving group. The highest level among the user's groups wins."""
+
+def approval_level(user, on: date) -> WriteOffLevel | None:
+    """The most generous level in force on `on` among the user's groups (no limit beats any
+    amount; of equal amounts, the longer period); None when the user holds no approving group."""
     groups = {role.value for role in roles_of(user)}
     if user.groups.filter(name=UNLIMITED_APPROVER_GROUP).exists():
         groups.add(UNLIMITED_APPROVER_GROUP)
-    best: Decimal | None | bool = False
+    best: WriteOffLevel | None = None
     for group in groups:
         level = WriteOffLevel.objects.filter(group_name=group, effective_from__lte=on).order_by(
             "-effective_from").first()
         if level is None:
             continue
-        if level.maximum_amount is None:
-            return None
-        if best is False or level.maximum_amount > best:
-            best = level.maximum_amount
+        if best is None or (best.maximum_amount is not None and (
+                level.maximum_amount is None or level.maximum_amount > best.maximum_amount
+                or (level.maximum_amount == best.maximum_amount and level.period_days > best.period_days))):
+            best = level
     return best
+
+
+def approval_limit(user, on: date) -> Decimal | None | bool:
+    """The largest total `user` may approve for one client in the level's period on `on`: a
+    Decimal, None for no limit, or False when the user holds no approving group."""
+    level = approval_level(user, on)
+    return False if level is None else level.maximum_amount
+
+
+def period_start(on: date, period_days: int) -> date:
+    return on - timedelta(days=period_days)
+
+
+def written_off_since(client: Client, since: date, *, exclude: WriteOffRequest | None = None) -> Decimal:
+    """What was written off (approved or posted) for the client from `since`, by decision date."""
+    start = timezone.make_aware(datetime.combine(since, time.min))
+    rows = WriteOffRequest.objects.filter(client=client, status__in=[WriteOffStatus.APPROVED, WriteOffStatus.POSTED],
+                                          decided_at__gte=start)
+    if exclude is not None:
+        rows = rows.exclude(pk=exclude.pk)
+    return to_pennies(rows.aggregate(t=Sum("amount"))["t"] or ZERO)
 
 
 def why_cannot_decide(request: WriteOffRequest, user) -> str | None:
     """Why `user` may not approve or reject this request, in words; None if they may."""
     if request.status != WriteOffStatus.REQUESTED:
         return f"This request is {request.get_status_display().lower()}: there is nothing to decide"
-    if request.requested_by_id == user.pk:
-        return "You asked for this write-off, so someone else must decide it"
-    limit = approval_limit(user, timezone.localdate())
-    if limit is False:
+    if reason := why_same_person(user, request.requested_by_id, action="decide this write-off"):
+        return reason
+    today = timezone.localdate()
+    level = approval_level(user, today)
+    if level is None:
         return "Your role cannot approve write-offs"
-    if limit is not None and request.amount > limit:
-        return f"You may approve write-offs up to {format_pounds(limit)}; this one is {format_pounds(request.amount)}"
-    return None
+    if level.maximum_amount is None:
+        return None
+    since = period_start(today, level.period_days)
+    before = written_off_since(request.client, since, exclude=request)
+    total = request.amount + before
+    if total <= level.maximum_amount:
+        return None
+    if before:
+        return (f"With the {format_pounds(before)} already written off for this client since {since:%-d %B %Y} "
+                f"this comes to {format_pounds(total)}; you may approve up to {format_pounds(level.maximum_amount)}")
+    return (f"You may approve write-offs up to {format_pounds(level.maximum_amount)}; this one is "
+            f"{format_pounds(request.amount)}")
+
+
+@dataclass
+class WriteOffPosition:
+    """What approving a request changes, for the page the approver decides on."""
+
+    lines: list            # (invoice, outstanding now, written off by this request, outstanding after)
+    balance_before: Decimal
+    balance_after: Decimal
+    since: date
+    period_days: int
+    written_off: Decimal    # approved or posted for the client since `since`, this request apart
+    total: Decimal          # with this request
+    limit: Decimal | None | bool
+
+
+def writeoff_position(request: WriteOffRequest, user) -> WriteOffPosition:
+    """The invoices, the client's balance before and after, and what was written off for the client
+    in the period of `user`'s level (or the usual period when the user holds none)."""
+    today = timezone.localdate()
+    level = approval_level(user, today)
+    days = level.period_days if level else DEFAULT_PERIOD_DAYS
+    since = period_start(today, days)
+    lines = list(request.lines.select_related("invoice"))
+    owing = {i.pk: i.outstanding for i in with_outstanding(Invoice.objects.filter(
+        pk__in=[line.invoice_id for line in lines]))}
+    waiting = request.status in (WriteOffStatus.REQUESTED, WriteOffStatus.APPROVED)
+    rows = []
+    for line in lines:
+        now = to_pennies(owing.get(line.invoice_id, ZERO))
+        rows.append((line.invoice, now, line.amount, to_pennies(now - line.amount) if waiting else now))
+    balance = client_balance(request.client)
+    after = to_pennies(balance - request.amount) if waiting else balance
+    done = written_off_since(request.client, since, exclude=request)
+    return WriteOffPosition(lines=rows, balance_before=balance, balance_after=after, since=since, period_days=days,
+                            written_off=done, total=to_pennies(done + request.amount),
+                            limit=False if level is None else level.maximum_amount)
 
 
 def _timeline(request: WriteOffRequest, action: str, summary: str, actor, old=None, new=None, body: str = "") -> None:
@@ -111,6 +191,9 @@ def writeoff_transition(*, request: WriteOffRequest, to: str, actor, note: str =
     old = locked.status
     fields = ["status"]
     if to in (WriteOffStatus.APPROVED, WriteOffStatus.REJECTED):
+        # One decision at a time per client, so two approvals made together are counted against
+        # the period's limit one after the other.
+        Client.objects.select_for_update().filter(pk=locked.client_id).exists()
         if reason := why_cannot_decide(locked, actor):
             raise DomainError(reason)
         locked.decided_by, locked.decided_at, locked.decision_note = actor, timezone.now(), note.strip()
@@ -121,6 +204,11 @@ def writeoff_transition(*, request: WriteOffRequest, to: str, actor, note: str =
             effective_date=timezone.localdate(), reference=locked.reference,
             description=f"Write-off: {locked.get_reason_display()}", actor=actor)
         fields.append("ledger_entry")
+        money_action_record(action=ControlAction.WRITE_OFF, amount=locked.amount, client=locked.client,
+                            reference=locked.reference,
+                            summary=f"Write-off {locked.reference}: {locked.get_reason_display()}",
+                            maker=locked.requested_by, made_at=locked.requested_at,
+                            checker=locked.decided_by, checked_at=locked.decided_at)
     locked.status = to
     locked.save(update_fields=fields)
     _timeline(locked, f"debt.writeoff.{to}", f"Write-off {locked.reference} of {format_pounds(locked.amount)}: "

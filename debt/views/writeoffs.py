@@ -126,7 +126,7 @@ def writeoff_detail(request, pk: int):
     writeoff = get_object_or_404(WriteOffRequest.objects.select_related("client", "requested_by", "decided_by",
                                                                         "ledger_entry"), pk=pk)
     return render(request, "debt/writeoffs/writeoff_detail.html", {
-        "writeoff": writeoff, "lines": writeoff.lines.select_related("invoice"),
+        "writeoff": writeoff, "position": services.writeoff_position(writeoff, request.user),
         "cannot_decide": services.why_cannot_decide(writeoff, request.user)})
 
 
@@ -142,8 +142,9 @@ def _decide(request, pk: int, approve: bool):
     if done:
         messages.success(request, f"Write-off {done.reference} {done.get_status_display().lower()}")
         return redirect("debt:writeoff_detail", pk=pk)
-    return render(request, "casework/form_page.html", {
+    return render(request, "debt/writeoffs/decide.html", {
         "form": form, "title": f"{verb} {writeoff.reference}", "summary": _summary(writeoff),
+        "position": services.writeoff_position(writeoff, request.user),
         "back_url": reverse("debt:writeoff_detail", args=[pk])})
 
 
