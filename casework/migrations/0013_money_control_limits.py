@@ -13,8 +13,11 @@ LIMITS = [
     # Ledger entries posted by hand: increases within a modest sum alone; every reduction needs a second person.
     *[("manual_posting", OFFICERS + [TEAM_LEADER], kind, "increase", alone, None, False, None)
       for kind, alone in [("charge", "2000.00"), ("fee", "500.00"), ("interest", "500.00"), ("adjustment", "500.00"),
-                          ("refund", None), ("payment", None)]],
-    ("manual_posting", [TEAM_LEADER], "", "", None, "10000.00", False, 365),
+                          ("refund", None)]],
+    ("manual_posting", [TEAM_LEADER], "", "", None, "10000.00", False, None),
+    # A system account (a council's cash receipting or case-management system) passes on charges and receipts.
+    ("manual_posting", ["System account"], "charge", "increase", "5000.00", None, False, None),
+    ("manual_posting", ["System account"], "payment", "reduce", "5000.00", None, False, None),
     # Reversing an entry that reduces what is owed (a charge, fee or interest): a team leader alone up to
     # £1,000 a year for one account, above that another team leader.
     ("ledger_reversal", [TEAM_LEADER], "", "reduce", "1000.00", "10000.00", False, 365),

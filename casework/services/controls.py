@@ -76,34 +76,39 @@ def _groups(user) -> set[str]:
 
 
 def limits_for(user, action: str, *, on: date | None = None, entry_kind: str = "", direction: str = "") -> Limits:
-    """The most generous limits among the user's groups, from the rows in force on `on`. A row for
-    the exact kind and direction wins over a row for any kind or either direction of the same group."""
+    """The most generous limits among the user's groups, from the rows in force on `on`. Within one
+    group, a row for the exact kind and direction wins over a row for any kind or either direction:
+    the most specific row sets the limit for acting alone, and the most specific row that says
+    anything of approving sets the approval limit."""
     on = on or timezone.localdate()
     rows = ControlLimit.objects.filter(
         action=action, group_name__in=_groups(user), effective_from__lte=on,
         entry_kind__in={"", entry_kind}, direction__in={Direction.ANY, direction},
-    ).order_by("group_name", "-effective_from")
-    chosen: dict[str, ControlLimit] = {}
+    ).order_by("-effective_from")
+
+    def rank(row: ControlLimit) -> tuple:
+        return ((row.entry_kind == entry_kind) + (row.direction == direction), row.effective_from)
+
+    alone_rows: dict[str, ControlLimit] = {}
+    approve_rows: dict[str, ControlLimit] = {}
     for row in rows:
-        current = chosen.get(row.group_name)
-        specific = (row.entry_kind == entry_kind) + (row.direction == direction)
-        if current is None:
-            chosen[row.group_name] = row
-            continue
-        current_specific = (current.entry_kind == entry_kind) + (current.direction == direction)
-        if specific > current_specific or (specific == current_specific
-                                           and row.effective_from > current.effective_from):
-            chosen[row.group_name] = row
+        if row.group_name not in alone_rows or rank(row) > rank(alone_rows[row.group_name]):
+            alone_rows[row.group_name] = row
+        if row.approve_any_amount or row.approve_up_to is not None:
+            if row.group_name not in approve_rows or rank(row) > rank(approve_rows[row.group_name]):
+                approve_rows[row.group_name] = row
     alone: Decimal | None = None
-    approve: Decimal | None | bool = False
     period = None
-    for row in chosen.values():
+    for row in alone_rows.values():
         if row.alone_up_to is not None and (alone is None or row.alone_up_to > alone):
             alone = row.alone_up_to
+        if row.period_days and (period is None or row.period_days > period):
+            period = row.period_days
+    approve: Decimal | None | bool = False
+    for row in approve_rows.values():
         if row.approve_any_amount:
             approve = None
-        elif row.approve_up_to is not None and approve is not None and (approve is False
-                                                                      or row.approve_up_to > approve):
+        elif approve is not None and (approve is False or row.approve_up_to > approve):
             approve = row.approve_up_to
         if row.period_days and (period is None or row.period_days > period):
             period = row.period_days
@@ -147,12 +152,18 @@ def why_cannot_do_alone(user, action: str, amount: Decimal, *, client: Client | 
 
 Executor = Callable[[ControlRequest, object], str]
 _EXECUTORS: dict[str, Executor] = {}
+_ON_REFUSED: dict[str, Callable[[ControlRequest, object], None]] = {}
 
 
-def register_control(action: str, execute: Executor) -> None:
+def register_control(action: str, execute: Executor,
+                     on_refused: Callable[[ControlRequest, object], None] | None = None) -> None:
     """`execute(request, approver)` carries out an approved request and returns the reference of
-    what it produced (a ledger entry's, a waiver's); it runs inside the approval's transaction."""
+    what it produced (a ledger entry's, a waiver's); it runs inside the approval's transaction.
+    `on_refused(request, actor)`, if given, runs inside a rejection's or withdrawal's transaction,
+    to release what waited for the decision (an audit held for approval goes back to review)."""
     _EXECUTORS[str(action)] = execute
+    if on_refused is not None:
+        _ON_REFUSED[str(action)] = on_refused
 
 
 def _timeline(request: ControlRequest, action: str, summary: str, actor, body: str = "") -> None:
@@ -237,6 +248,8 @@ def control_request_transition(*, request: ControlRequest, to: str, actor, note:
                             checker=actor, request=locked)
     locked._history_user = actor
     locked.save()
+    if to in (ControlRequestStatus.REJECTED, ControlRequestStatus.WITHDRAWN) and locked.action in _ON_REFUSED:
+        _ON_REFUSED[locked.action](locked, actor)
     words = {ControlRequestStatus.APPROVED: "approved", ControlRequestStatus.REJECTED: "rejected",
              ControlRequestStatus.WITHDRAWN: "withdrawn"}[to]
     _timeline(locked, f"controls.request.{words}", f"{locked.reference}: {locked.summary} {words}", actor,

@@ -5,8 +5,11 @@ from django.db import IntegrityError, transaction
 
 from casework.constants import ENTRY_SIGN, AccountKind, EntryKind, TimelineKind
 from casework.models import Account, Client, LedgerEntry, TimelineEntry
-from casework.money import MoneyError, to_pennies
+from casework.selectors import account_balance
+from casework.models.controls import ControlAction, ControlRequest, Direction
+from casework.money import MoneyError, format_pounds, to_pennies
 
+from .controls import control_request_raise, money_action_record, register_control, why_cannot_do_alone
 from .errors import DomainError
 
 
@@ -58,17 +61,80 @@ def _signed(kind: str, amount: Decimal) -> Decimal:
 @transaction.atomic
 def ledger_post(
     *, account: Account, kind: str, amount: Decimal, effective_date: date, reference: str, description: str, actor,
-    case=None,
+    case=None, reason: str = "",
 ) -> LedgerEntry:
     """Post one entry. The amount's sign follows its kind: a payment of 50 reduces the balance by 50;
-    an adjustment keeps the sign given."""
+    an adjustment keeps the sign given. For the services of each app, which carry their own
+    controls; an entry an officer or a system types in goes through `ledger_post_by_hand`."""
     return ledger_save([ledger_rows(account=account, kind=kind, amount=amount, effective_date=effective_date,
-                                    reference=reference, description=description, actor=actor, case=case)])[0]
+                                    reference=reference, description=description, actor=actor, case=case,
+                                    reason=reason)])[0]
+
+
+#: Kinds never posted by hand: each has its own service and control.
+NOT_BY_HAND = {
+    EntryKind.WRITE_OFF: "A write-off is asked for from the client's invoices (Write off), and approved by someone else",
+}
+
+
+@transaction.atomic
+def ledger_post_by_hand(
+    *, account: Account, kind: str, amount: Decimal, effective_date: date, reference: str, description: str, actor,
+    reason: str = "", case=None,
+) -> LedgerEntry | ControlRequest:
+    """An entry an officer types in (the web form) or a system sends (the API). Within what the
+    maker's role may post alone (`ControlLimit` rows for this kind and direction, counting the
+    account's total in their period) it is posted at once and recorded as done alone. Anything
+    else (every reduction, for an officer) becomes a request that someone else approves: the
+    entry is posted only then. Returns the entry, or the request."""
+    if kind in NOT_BY_HAND:
+        raise DomainError(NOT_BY_HAND[kind], field="kind")
+    entry, _ = ledger_rows(account=account, kind=kind, amount=amount, effective_date=effective_date,
+                           reference=reference, description=description, actor=actor, case=case, reason=reason)
+    direction = Direction.REDUCE if entry.amount < 0 else Direction.INCREASE
+    size = abs(entry.amount)
+    client = account.client
+    label = entry.get_kind_display()
+    why = why_cannot_do_alone(actor, ControlAction.MANUAL_POSTING, size, client=client, entry_kind=kind,
+                              direction=direction)
+    if why:
+        if not reason.strip():
+            raise DomainError(f"{why}. Give a reason for the person who will decide", field="reason")
+        balance = account_balance(account)
+        return control_request_raise(
+            action=ControlAction.MANUAL_POSTING, amount=size, client=client, subject=f"Account {account.number}",
+            summary=f"{label} of {format_pounds(size)} to {'reduce' if entry.amount < 0 else 'increase'} "
+                    f"what is owed on {account.number} ({entry.reference})",
+            reason=reason, actor=actor,
+            payload={"account": account.pk, "kind": kind, "amount": str(entry.amount), "direction": direction,
+                     "effective_date": effective_date.isoformat(), "reference": entry.reference,
+                     "description": entry.description, "case": getattr(case, "pk", None)},
+            changes=[["Balance of " + account.number, str(balance), str(to_pennies(balance + entry.amount))],
+                     ["Entry", "", f"{label} {entry.amount} ({entry.reference}): {entry.description}"]])
+    posted = ledger_post(account=account, kind=kind, amount=amount, effective_date=effective_date,
+                         reference=reference, description=description, actor=actor, case=case, reason=reason)
+    money_action_record(action=ControlAction.MANUAL_POSTING, amount=posted.amount, client=client,
+                        subject=f"Account {account.number}", reference=posted.reference,
+                        summary=f"{label} of {format_pounds(abs(posted.amount))} posted by hand", maker=actor)
+    return posted
+
+
+def _execute_manual_posting(request: ControlRequest, approver) -> str:
+    data = request.payload
+    account = Account.objects.select_related("client").get(pk=data["account"])
+    entry = ledger_post(account=account, kind=data["kind"], amount=Decimal(data["amount"]),
+                        effective_date=date.fromisoformat(data["effective_date"]), reference=data["reference"],
+                        description=data["description"], actor=request.requested_by,
+                        reason=f"{request.reason} (approved by {approver.get_username()}, {request.reference})")
+    return entry.reference
+
+
+register_control(ControlAction.MANUAL_POSTING, _execute_manual_posting)
 
 
 def ledger_rows(
     *, account: Account, kind: str, amount: Decimal, effective_date: date, reference: str, description: str, actor,
-    case=None,
+    case=None, reason: str = "",
 ) -> tuple[LedgerEntry, TimelineEntry]:
     """One entry and its timeline entry, checked and unsaved, for `ledger_save` (a set-based run
     posts many entries in two INSERTs)."""
@@ -80,13 +146,13 @@ def ledger_rows(
         raise DomainError("Enter a description", field="description")
     entry = LedgerEntry(
         account=account, kind=kind, amount=_signed(kind, amount), effective_date=effective_date,
-        reference=reference.strip(), description=description.strip(), posted_by=actor,
+        reference=reference.strip(), description=description.strip(), posted_by=actor, reason=reason.strip()[:300],
     )
     timeline = TimelineEntry(
         client_id=account.client_id, case=case, kind=TimelineKind.LEDGER, action=f"ledger.{kind}.posted",
         summary=f"{entry.get_kind_display()} of £{abs(entry.amount):,.2f} posted to {account.number} ({entry.reference})",
         new_value={"entry": None, "amount": str(entry.amount), "effective_date": effective_date.isoformat()},
-        actor=actor,
+        actor=actor, body=entry.reason,
     )
     return entry, timeline
 
@@ -129,3 +195,50 @@ def ledger_reverse(*, entry: LedgerEntry, reason: str, actor, effective_date: da
         actor=actor, occurred_at=reversal.posted_at,
     )
     return reversal
+
+
+@transaction.atomic
+def ledger_reverse_by_hand(*, entry: LedgerEntry, reason: str, actor) -> LedgerEntry | ControlRequest:
+    """A team leader reverses a posted entry. Reversing a charge, fee or interest reduces what is
+    owed: within the reverser's limit for the account's period it happens at once; above it,
+    another team leader approves. Reversing a payment or credit (which puts the debt back) is
+    limited only by the increase row. Returns the reversal, or the request."""
+    if not reason.strip():
+        raise DomainError("Give a reason for the reversal", field="reason")
+    original = LedgerEntry.objects.select_related("account__client").get(pk=entry.pk)
+    if original.reverses_id is not None:
+        raise DomainError("A reversal cannot itself be reversed: post a new entry instead")
+    if LedgerEntry.objects.filter(reverses=original).exists():
+        raise DomainError(f"Entry {original.reference} has already been reversed")
+    direction = Direction.REDUCE if original.amount > 0 else Direction.INCREASE
+    size = abs(original.amount)
+    account = original.account
+    why = why_cannot_do_alone(actor, ControlAction.LEDGER_REVERSAL, size, client=account.client, direction=direction)
+    if why:
+        if ControlRequest.objects.filter(action=ControlAction.LEDGER_REVERSAL, payload__entry=original.pk,
+                                         status="requested").exists():
+            raise DomainError(f"A reversal of {original.reference} is already waiting for a decision")
+        balance = account_balance(account)
+        return control_request_raise(
+            action=ControlAction.LEDGER_REVERSAL, amount=size, client=account.client,
+            subject=f"Account {account.number}",
+            summary=f"Reverse {original.get_kind_display().lower()} {original.reference} of {format_pounds(size)}",
+            reason=reason, actor=actor, payload={"entry": original.pk, "direction": direction},
+            changes=[["Balance of " + account.number, str(balance), str(to_pennies(balance - original.amount))],
+                     ["Entry reversed", f"{original.get_kind_display()} {original.amount} ({original.reference}), "
+                      f"posted {original.posted_at:%d %B %Y} by {original.posted_by.get_username()}", ""]])
+    reversal = ledger_reverse(entry=original, reason=reason, actor=actor)
+    money_action_record(action=ControlAction.LEDGER_REVERSAL, amount=size, client=account.client,
+                        subject=f"Account {account.number}", reference=reversal.reference,
+                        summary=f"{original.get_kind_display()} {original.reference} reversed", maker=actor)
+    return reversal
+
+
+def _execute_reversal(request: ControlRequest, approver) -> str:
+    entry = LedgerEntry.objects.get(pk=request.payload["entry"])
+    reversal = ledger_reverse(entry=entry, actor=request.requested_by,
+                              reason=f"{request.reason} (approved by {approver.get_username()}, {request.reference})"[:300])
+    return reversal.reference
+
+
+register_control(ControlAction.LEDGER_REVERSAL, _execute_reversal)
