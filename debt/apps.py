@@ -40,6 +40,9 @@ class DebtConfig(AppConfig):
         from . import death  # what a client's death does to their invoices, recovery and plans
 
         death.register()
+        from . import history  # payment allocations, assessed charges and invoices in a client's history
+
+        history.register()
         _forget_decisions_on_change()
 
 

@@ -1,10 +1,11 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from casework import selectors, services
+from casework import exports, history, selectors, services
 from casework.correspondence import letter_recipient
 from casework.panels import client_panels_for
 from casework.exports import Column, export_response, requested_format
@@ -177,43 +178,38 @@ def ledger_reverse(request, pk: int):
         "back_url": client_url(entry.account.client)})
 
 
+HISTORY_PAGE_SIZE = 50
 HISTORY_COLUMNS = [
-    Column("When", lambda r: r["when"]),
-    Column("Who", lambda r: r["who"]),
-    Column("Record", lambda r: r["record"]),
-    Column("Field", lambda r: r["field"]),
-    Column("Old value", lambda r: r["old"]),
-    Column("New value", lambda r: r["new"]),
-    Column("Reason", lambda r: r["reason"]),
+    Column("When", lambda r: r.when),
+    Column("Who", lambda r: r.who),
+    Column("Role", lambda r: r.role),
+    Column("Kind", lambda r: r.kind_label),
+    Column("Record", lambda r: r.record),
+    Column("What happened", lambda r: r.summary),
+    Column("Values", lambda r: r.changes_text),
+    Column("Amount", lambda r: r.amount),
+    Column("Reason or note", lambda r: r.reason),
 ]
 
 
 @role_required(READERS)
 def client_history(request, pk: int):
-    """Every recorded change to the client and their representatives, field by field."""
+    """Every change to the client's record and money, newest first (casework.history), a page at a
+    time, of one kind if asked; the same rows export to CSV and XLSX."""
     client = _client(pk)
-    services.client_record_view(client=client, user=request.user, path=request.path)
-    rows = []
-    sources = [("Client", client.history.select_related("history_user").order_by("history_date"))]
-    for rep in client.representatives.all():
-        sources.append((f"Representative {rep.name}", rep.history.select_related("history_user").order_by("history_date")))
-    for label, records in sources:
-        previous = None
-        for record in records:
-            who = record.history_user.get_username() if record.history_user else "system"
-            if previous is None:
-                rows.append({"when": record.history_date, "who": who, "record": label, "field": "(created)",
-                             "old": "", "new": "", "reason": record.history_change_reason or ""})
-            else:
-                for change in record.diff_against(previous).changes:
-                    rows.append({"when": record.history_date, "who": who, "record": label, "field": change.field,
-                                 "old": change.old, "new": change.new, "reason": record.history_change_reason or ""})
-            previous = record
-    rows.sort(key=lambda r: r["when"], reverse=True)
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in history.KIND_LABELS else ""
+    rows = history.ClientHistory(client, kind or None)
     fmt = requested_format(request)
     if fmt:
-        return export_response(rows, HISTORY_COLUMNS, f"history-{client.reference}", fmt)
+        services.client_record_view(client=client, user=request.user, path=request.get_full_path())
+        name = f"history-{client.reference}" + (f"-{kind}" if kind else "")
+        return exports.export_response(rows.all(), HISTORY_COLUMNS, name, fmt)
+    services.client_record_view(client=client, user=request.user, path=request.path)
+    page = Paginator(rows, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     accesses = None
     if has_any_role(request.user, {Role.AUDITOR, Role.TEAM_LEADER}):
         accesses = RecordAccess.objects.filter(client=client).select_related("user")[:100]
-    return render(request, "casework/client_history.html", {"client": client, "rows": rows, "accesses": accesses})
+    return render(request, "casework/client_history.html", {
+        "client": client, "page_obj": page, "kinds": history.KINDS, "kind": kind, "accesses": accesses,
+    })
