@@ -5,7 +5,6 @@ from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Submit
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -24,7 +23,8 @@ from casework.constants import (
 from casework.models import Area, Client, Team
 from casework.models.clients import normalise_postcode, validate_nhs_number
 from casework.money import MoneyError, parse_money
-from casework.roles import CASEWORKERS
+from casework.services.cases import assignable_users, assignee_check
+from casework.services.errors import DomainError
 
 
 class GovForm(forms.Form):
@@ -57,10 +57,9 @@ class MoneyField(forms.CharField):
 
 
 def officer_choices():
+    """Who a case or a task may be assigned to (casework.services.cases.assignable_users)."""
     return (
-        get_user_model()
-        .objects.filter(is_active=True, groups__name__in=[r.value for r in CASEWORKERS])
-        .distinct()
+        assignable_users()
         .order_by("first_name", "last_name")
         .only("pk", "username", "first_name", "last_name")  # what a choice shows: not the whole user
     )
@@ -93,10 +92,25 @@ class _OneReadChoiceIterator(forms.models.ModelChoiceIterator):
 
 
 class OfficerChoiceField(forms.ModelChoiceField):
+    """A choice of who works a case or a task: the choices and the check are the service layer's
+    (assignable_users, assignee_check), as the API's are."""
+
     iterator = _OneReadChoiceIterator
+
+    def __init__(self, *args, work: str = "a case", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.work = work
 
     def label_from_instance(self, user) -> str:
         return user.get_full_name() or user.username
+
+    def clean(self, value):
+        user = super().clean(value)
+        try:
+            assignee_check(user, field="officer", work=self.work)
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from exc
+        return user
 
 
 class ClientForm(GovForm):
@@ -270,7 +284,7 @@ class TaskForm(GovForm):
     title = forms.CharField(label="What needs doing", max_length=200)
     due_date = _date("Due date")
     assigned_to = OfficerChoiceField(label="Who will do it", queryset=officer_choices(), required=False,
-                                     empty_label="The case officer")
+                                     empty_label="The case officer", work="a task")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -17,6 +17,7 @@ from casework.constants import AccountKind, CaseType, EntryKind, TimelineKind
 from casework.models import Client, LedgerEntry, Team, TimelineEntry
 from casework.money import ZERO, to_pennies
 from casework.services import DomainError, account_for_client, case_create, ledger_post, ledger_reverse
+from casework.services.cases import is_assignable
 
 from . import interest as engine
 from .models import (
@@ -77,8 +78,10 @@ def agreement_create(*, client: Client, team: Team, actor, enquiry_on: date, car
         raise DomainError(f"{client.full_name} already has agreement {existing.reference} ({existing.get_state_display().lower()})")
     if enquiry_on > timezone.localdate():
         raise DomainError("The enquiry date cannot be in the future", field="enquiry_on")
+    # The officer who records the enquiry holds the case; one from another system goes to the team queue.
     case = case_create(client=client, case_type=CaseType.DEFERRED_PAYMENT, title="Deferred payment agreement",
-                       team=team, actor=actor, assigned_officer=assigned_officer or actor)
+                       team=team, actor=actor,
+                       assigned_officer=assigned_officer or (actor if is_assignable(actor) else None))
     agreement = Agreement.objects.create(client=client, case=case, enquiry_on=enquiry_on, care_home=care_home.strip(),
                                          created_by=actor)
     _record(agreement, action="created", kind=TimelineKind.STATUS, actor=actor,

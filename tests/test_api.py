@@ -545,3 +545,30 @@ def test_a_page_is_never_larger_than_the_cap_however_large_the_limit_asked(syste
     assert ApiPagination().get_limit(asked) == MAX_LIMIT
     assert system_api.get(CLIENTS, {"limit": "2"}).json()["next"].endswith("limit=2&offset=2")
     assert system_api.get(CLIENTS).status_code == 200  # the transaction is still usable
+
+
+@pytest.mark.parametrize("role", [Role.SYSTEM_ADMINISTRATOR, Role.AUDITOR, Role.FINANCE_ADMINISTRATOR,
+                                  Role.SYSTEM_ACCOUNT], ids=lambda r: r.name)
+def test_a_case_cannot_be_given_through_the_api_to_someone_whose_role_does_not_work_cases(role):
+    outsider = UserFactory(roles=[role], first_name="Out", last_name="Sider")
+    body = {"client": ClientFactory().pk, "case_type": "debt_recovery", "title": "Arrears", "team": TeamFactory().pk,
+            "assigned_officer": outsider.pk}
+
+    response = api_as(Role.INCOME_OFFICER).post(CASES, body, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"assigned_officer": [
+        f"Out Sider cannot be given a case: their role ({role.value.lower()}) does not work cases. "
+        "Choose an officer or a team leader"]}
+    assert not Case.objects.exists()
+
+
+def test_a_case_may_be_given_through_the_api_to_another_officer():
+    colleague = UserFactory(roles=[Role.RESOURCE_MANAGEMENT_OFFICER])
+    body = {"client": ClientFactory().pk, "case_type": "debt_recovery", "title": "Arrears", "team": TeamFactory().pk,
+            "assigned_officer": colleague.pk}
+
+    response = api_as(Role.INCOME_OFFICER).post(CASES, body, format="json")
+
+    assert response.status_code == 201, response.json()
+    assert Case.objects.get().assigned_officer == colleague

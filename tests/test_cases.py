@@ -138,3 +138,87 @@ def test_case_history_records_who_changed_what(officer):
     case = services.case_transition(case=CaseFactory(), to_status=CaseStatus.IN_PROGRESS, actor=officer)
     latest = case.history.first()
     assert latest.history_user == officer and latest.status == CaseStatus.IN_PROGRESS
+
+
+# --- who may be given a case or a task -----------------------------------------------------------
+
+NOT_CASEWORKERS = [Role.AUDITOR, Role.FINANCE_ADMINISTRATOR, Role.SYSTEM_ADMINISTRATOR, Role.SYSTEM_ACCOUNT, None]
+
+
+@pytest.mark.parametrize("role", NOT_CASEWORKERS, ids=lambda r: r.name if r else "NO_ROLE")
+def test_a_case_or_task_is_never_given_to_someone_whose_role_does_not_work_cases(officer, role):
+    from casework.services import DomainError
+
+    outsider = UserFactory(roles=[role] if role else [])
+    case = CaseFactory()
+    with pytest.raises(DomainError) as refused:
+        services.case_assign(case=case, officer=outsider, actor=officer)
+    assert refused.value.field == "officer" and "does not work cases" in refused.value.message
+    with pytest.raises(DomainError) as refused:
+        services.case_create(client=ClientFactory(), case_type=CaseType.DEBT_RECOVERY, title="Arrears",
+                             team=TeamFactory(), actor=officer, assigned_officer=outsider)
+    assert refused.value.field == "assigned_officer"
+    with pytest.raises(DomainError) as refused:
+        services.task_create(case=case, title="Ring", due_date=timezone.localdate(), actor=officer,
+                             assigned_to=outsider)
+    assert refused.value.field == "assigned_to" and "cannot be given a task" in refused.value.message
+    case.refresh_from_db()
+    assert case.assigned_officer is None and not case.tasks.exists() and Case.objects.count() == 1
+
+
+@pytest.mark.parametrize("role", [Role.INCOME_OFFICER, Role.DEFERRED_PAYMENT_OFFICER, Role.DIRECT_PAYMENT_OFFICER,
+                                  Role.PROVIDER_PAYMENT_OFFICER, Role.RESOURCE_MANAGEMENT_OFFICER, Role.TEAM_LEADER])
+def test_every_role_that_works_cases_may_be_given_one(officer, role):
+    worker = UserFactory(roles=[role])
+    case = services.case_assign(case=CaseFactory(), officer=worker, actor=officer)
+    assert case.assigned_officer == worker
+    assert services.task_create(case=case, title="Ring", due_date=timezone.localdate(), actor=officer,
+                                assigned_to=worker).assigned_to == worker
+
+
+def test_an_inactive_officer_is_not_given_a_case(officer):
+    from casework.services import DomainError
+
+    gone = UserFactory(roles=[Role.INCOME_OFFICER], is_active=False)
+    with pytest.raises(DomainError, match="is not an active user"):
+        services.case_assign(case=CaseFactory(), officer=gone, actor=officer)
+
+
+def test_the_web_forms_offer_and_accept_only_those_whose_role_works_cases(client_as):
+    from django.urls import reverse
+
+    case = CaseFactory()
+    worker = UserFactory(roles=[Role.DIRECT_PAYMENT_OFFICER], first_name="Wendy", last_name="Worker")
+    auditor = UserFactory(roles=[Role.AUDITOR], first_name="Audrey", last_name="Auditor")
+    admin = UserFactory(roles=[Role.SYSTEM_ADMINISTRATOR], first_name="Sid", last_name="Sysadmin")
+    leader = client_as(Role.TEAM_LEADER)
+    url = reverse("casework:case_assign", args=[case.pk])
+    page = leader.get(url).content.decode()
+    assert "Wendy Worker" in page and "Audrey Auditor" not in page and "Sid Sysadmin" not in page
+    for outsider in (auditor, admin):
+        response = leader.post(url, {"officer": outsider.pk, "team": ""})
+        assert response.status_code == 200 and response.context["form"].errors["officer"]
+    task_url = reverse("casework:task_create", args=[case.pk])
+    response = leader.post(task_url, {"title": "Ring", "due_date_0": "1", "due_date_1": "1", "due_date_2": "2030",
+                                      "assigned_to": admin.pk})
+    assert response.status_code == 200 and response.context["form"].errors["assigned_to"]
+    queue = reverse("casework:team_queue")
+    CaseFactory(status=CaseStatus.ESCALATED, team=case.team)
+    response = leader.post(queue, {"cases": [case.pk], "officer": auditor.pk})
+    assert response.status_code == 200 and response.context["form"].errors["officer"]
+    case.refresh_from_db()
+    assert case.assigned_officer is None and not case.tasks.exists()
+    assert leader.post(url, {"officer": worker.pk, "team": ""}).status_code == 302
+    case.refresh_from_db()
+    assert case.assigned_officer == worker
+
+
+def test_the_debt_queue_assigns_only_to_those_whose_role_works_cases(client_as):
+    from django.urls import reverse
+
+    case = CaseFactory(status=CaseStatus.ESCALATED)
+    auditor = UserFactory(roles=[Role.AUDITOR])
+    response = client_as(Role.TEAM_LEADER).post(reverse("debt:decisions"), {"cases": [case.pk], "officer": auditor.pk})
+    assert response.status_code == 200 and response.context["form"].errors["officer"]
+    case.refresh_from_db()
+    assert case.assigned_officer is None

@@ -17,6 +17,7 @@ from casework.constants import CaseStatus, CaseType, CommunicationNeed, EntryKin
 from casework.models import Case, Client, LedgerEntry, Representative, Team
 from casework.models.clients import normalise_postcode
 from casework.money import DECIMAL_PLACES, MAX_DIGITS, to_pennies
+from casework.services.cases import assignee_check
 
 #: Kinds of ledger entry a system may post. Write-offs need a team leader's approval (not yet built).
 API_ENTRY_KINDS = [(value, label) for value, label in EntryKind.choices if value != EntryKind.WRITE_OFF]
@@ -161,6 +162,14 @@ class CaseSerializer(serializers.ModelSerializer):
             "due_date", "hold_reason", "hold_review_date", "opened_at", "closed_at",
         ]
         read_only_fields = ["id", "status", "hold_reason", "hold_review_date", "opened_at", "closed_at"]
+
+    def validate_assigned_officer(self, officer):
+        """Only someone whose role works cases may hold one: the rule the web forms keep."""
+        try:
+            assignee_check(officer, field="assigned_officer")
+        except services.DomainError as exc:
+            raise serializers.ValidationError(exc.message) from exc
+        return officer
 
     def create(self, validated_data):
         with domain_errors():

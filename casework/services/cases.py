@@ -2,12 +2,14 @@ import mimetypes
 from datetime import date, datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
 from casework.constants import MANUAL_TIMELINE_KINDS, CaseStatus, Priority, TimelineKind
 from casework.models import Case, Client, Document, Task, Team, TimelineEntry
+from casework.roles import CASEWORKERS, has_any_role, roles_of
 
 from .errors import DomainError
 
@@ -43,11 +45,43 @@ def _locked(case: Case) -> Case:
     return Case.objects.select_for_update().get(pk=case.pk)
 
 
+#: Who may be given a case or a task to work: the roles that work cases (officers and team leaders).
+#: Not the auditor (reads only), the administrators (no client records) or system accounts.
+ASSIGNABLE_ROLES = CASEWORKERS
+
+
+def assignable_users():
+    """Every user a case or a task may be assigned to: active, holding a role that works cases. The
+    web forms offer these; `assignee_check` refuses anyone else, whatever the caller."""
+    return (get_user_model().objects.filter(is_active=True, groups__name__in=[r.value for r in ASSIGNABLE_ROLES])
+            .distinct())
+
+
+def is_assignable(user) -> bool:
+    """Whether a case or a task may be given to the user."""
+    return user.is_active and has_any_role(user, ASSIGNABLE_ROLES)
+
+
+def assignee_check(user, *, field: str, work: str = "a case") -> None:
+    """Refuse to give `work` to a user who may not work it (None, "no one", is always allowed): the
+    one rule for assignment, called by every service that assigns, so the web and the API alike."""
+    if user is None:
+        return
+    name = user.get_full_name() or user.get_username()
+    if not user.is_active:
+        raise DomainError(f"{name} is not an active user: choose someone else", field=field)
+    if not is_assignable(user):
+        held = ", ".join(sorted(role.value.lower() for role in roles_of(user))) or "no role"
+        raise DomainError(f"{name} cannot be given {work}: their role ({held}) does not work cases. "
+                          "Choose an officer or a team leader", field=field)
+
+
 @transaction.atomic
 def case_create(*, client: Client, case_type: str, title: str, team: Team, actor, assigned_officer=None,
                 priority: int = Priority.NORMAL, due_date: date | None = None) -> Case:
     if not title.strip():
         raise DomainError("Enter a title for the case", field="title")
+    assignee_check(assigned_officer, field="assigned_officer")
     case = Case(client=client, case_type=case_type, title=title.strip(), team=team,
                 assigned_officer=assigned_officer, priority=priority, due_date=due_date)
     case._history_user = actor
@@ -85,9 +119,8 @@ def case_transition(*, case: Case, to_status: str, actor, reason: str = "") -> C
 
 @transaction.atomic
 def case_assign(*, case: Case, officer, actor, team: Team | None = None) -> Case:
+    assignee_check(officer, field="officer")
     case = _locked(case)
-    if officer is not None and not officer.is_active:
-        raise DomainError(f"{officer.get_full_name() or officer.username} is not an active user", field="officer")
     old = {"officer": case.assigned_officer_id, "team": case.team_id}
     case.assigned_officer = officer
     if team is not None:
@@ -153,6 +186,7 @@ def timeline_add(*, case: Case, kind: str, summary: str, body: str, actor, occur
 def task_create(*, case: Case, title: str, due_date: date, actor, assigned_to=None) -> Task:
     if not title.strip():
         raise DomainError("Enter what needs doing", field="title")
+    assignee_check(assigned_to, field="assigned_to", work="a task")
     task = Task(case=case, title=title.strip(), due_date=due_date, assigned_to=assigned_to, created_by=actor)
     task._history_user = actor
     task.save()
