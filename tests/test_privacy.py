@@ -368,6 +368,86 @@ def test_erasure_remakes_the_print_batches_that_held_the_clients_letters(leaders
     assert account.number == f"C-ERASED-{account.pk}"
 
 
+def _text_holding(names: list[str]) -> dict[str, list]:
+    """Every text, char and JSON column of every model of every app holding any of the names:
+    {"app.model.column": [row pks]}, read from the database itself."""
+    from django.apps import apps
+    from django.db import models as m
+    from django.db.models import Q
+    from django.db.models.functions import Cast
+
+    found = {}
+    for model in apps.get_models():
+        if model._meta.proxy or not model._meta.managed:
+            continue
+        for f in model._meta.concrete_fields:
+            if not isinstance(f, (m.CharField, m.TextField, m.JSONField)):
+                continue
+            rows = m.QuerySet(model=model).annotate(_text=Cast(f.attname, m.TextField()))
+            condition = Q()
+            for name in names:
+                condition |= Q(_text__icontains=name)
+            pks = list(rows.filter(condition).values_list("pk", flat=True))
+            if pks:
+                found[f"{model._meta.label_lower}.{f.attname}"] = pks
+    return found
+
+
+def test_after_an_approved_erasure_no_text_column_of_any_model_holds_the_persons_name(
+        settled_client, leaders, media, django_capture_on_commit_callbacks):
+    from casework.models import RunItem
+    from debt.constants import HoldKind
+    from debt.models import DebtHold, WriteOffRequest
+    from debt.models.writeoffs import WriteOffReason
+
+    from .factories import TaskFactory
+
+    person, names = settled_client, ["Lovelace", "Ada Lovelace"]
+    account = person.accounts.get()
+    case = person.cases.get()
+    # Owing again for two statement runs: one sends a letter (its outcome names the recipient), the
+    # other skips the client for a hold whose reason names them.
+    LedgerEntryFactory(account=account, amount=Decimal("20.00"), effective_date=date(2019, 4, 1),
+                       description="Charge for Mrs Lovelace's respite week")
+    held = CaseFactory(client=person, title="Ada Lovelace disputes the respite charge")
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = runs.run_start(job="statements", business_date=date.today() - timedelta(days=1), trigger="test")
+    services.case_hold(case=held, reason="Mrs Lovelace disputes the charge", review_date=date.today() + timedelta(days=9),
+                       actor=leaders[0])
+    with django_capture_on_commit_callbacks(execute=True):
+        skipped = runs.run_start(job="statements", business_date=date.today(), trigger="test")
+    assert "Lovelace" in RunItem.objects.get(run=sent).outcome and "Lovelace" in RunItem.objects.get(run=skipped).outcome
+    TaskFactory(case=case, title="Ring Byron Lovelace")
+    Document.objects.filter(client=person).update(description="Ada Lovelace's bank statement")
+    WriteOffRequest.objects.create(client=person, amount=Decimal("1.00"), reason=WriteOffReason.values[0],
+                                   note="Mrs Lovelace cannot pay", requested_by=leaders[0], status="rejected")
+    DebtHold.objects.create(client=person, kind=HoldKind.values[0], note="Byron Lovelace is sorting the estate",
+                            placed_by=leaders[0], placed_on=date(2019, 4, 2), review_date=date(2019, 5, 2),
+                            released_on=date(2019, 4, 20), release_note="Lovelace family paid")
+    LedgerEntryFactory(account=account, kind=EntryKind.PAYMENT, amount=Decimal("-20.00"), effective_date=date(2019, 4, 9),
+                       description="Paid by Ada Lovelace")
+    services.case_release_hold(case=held, actor=leaders[0], note="Settled with Mrs Lovelace")
+    services.case_transition(case=held, to_status=CaseStatus.CLOSED, actor=leaders[0], reason="Ada Lovelace paid")
+    before = _text_holding(names)
+    for column in ["casework.runitem.outcome", "casework.case.title", "casework.historicalcase.hold_reason",
+                   "casework.task.title", "casework.timelineentry.summary", "casework.document.description",
+                   "casework.letter.recipient_name", "casework.representative.name", "debt.writeoffrequest.note",
+                   "debt.debthold.note", "debt.historicaldebthold.release_note", "casework.ledgerentry.description"]:
+        assert column in before, column  # the name was there to be erased
+
+    erasure = erasure_request(client=person, actor=leaders[0], reason="Ada Lovelace's son asked: past retention")
+    with django_capture_on_commit_callbacks(execute=True):
+        erasure = erasure_decide(erasure=erasure, actor=leaders[1], approve=True, note="Checked Mrs Lovelace's file")
+
+    assert erasure.status == ErasureStatus.COMPLETED
+    left = _text_holding(names)
+    # The ledger is kept as it was, descriptions and all: erasure never changes a financial record.
+    assert left.pop("casework.ledgerentry.description") == before["casework.ledgerentry.description"]
+    assert left == {}, f"The person's name is still held in {left}"
+    assert "[name erased]" in RunItem.objects.get(run=sent).outcome
+    assert erasure.erased["run items names"] == 2
+
+
 def test_the_requester_cannot_approve_and_an_officer_cannot_decide(settled_client, leaders):
     erasure = erasure_request(client=settled_client, actor=leaders[0], reason="Past retention")
     with pytest.raises(DomainError, match="second person"):

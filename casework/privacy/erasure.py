@@ -25,8 +25,17 @@ What erasure does (`_erase`):
   account are recorded on the request by account id before erasure and checked unchanged after it;
 - print batches that hold the client's letters (the combined PDF and the manifest) are made again
   without them, and the old files deleted;
-- each app's registered erasure steps run (see casework.privacy.registry).
+- each app's registered erasure steps run (see casework.privacy.registry);
+- last, the person's name is taken out of every free-text column that may still hold it
+  (`names_redacted`): the client's names as they were (full name, first and last name, title and
+  surname, surname) and their representatives' names are replaced by "[name erased]" in every text
+  and JSON column of every model, in any app, whose rows lead to the client (directly or through
+  one record: a task through its case), their change history included, and in the outcomes and
+  errors of the runs' items about the client (an item "client:123", or one that made the client's
+  letter; the full name wherever a run item holds it). Append-only financial records (ledger
+  entries, invoices, payments and the like) are kept as they are, as the ledger is.
 """
+import re
 from decimal import Decimal
 
 from django.apps import apps
@@ -62,6 +71,7 @@ from .registry import ERASURE_STEPS, register_erasure_step
 from .roles import ERASURE_APPROVERS, ERASURE_REQUESTERS
 
 ERASED_TEXT = "Erased"
+ERASED_NAME = "[name erased]"
 
 
 def financial_totals(client: Client) -> dict:
@@ -214,6 +224,7 @@ def _replace_history(instance, reason: str) -> None:
 def _erase(client: Client, erasure: ErasureRequest) -> dict:
     reason = f"Personal data erased under {erasure.reference}"
     counts = {}
+    names = person_names(client)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('careledger.erasure_request', %s, true)", [str(erasure.pk)])
@@ -289,6 +300,7 @@ def _erase(client: Client, erasure: ErasureRequest) -> dict:
 
     for step in ERASURE_STEPS:
         counts.update(step(client, erasure) or {})
+    counts.update(names_redacted(client, names))
     _delete_files_on_commit(files)
     counts["files_deleted"] = sum(1 for _storage, name in files if name)
     if connection.vendor == "postgresql":
@@ -296,6 +308,103 @@ def _erase(client: Client, erasure: ErasureRequest) -> dict:
             cursor.execute("SELECT set_config('careledger.erasure_request', '', true)")
     _timeline(client, erasure.decided_by, "client.erased", f"Personal data erased under {erasure.reference}",
               new={"erasure": erasure.pk, "erased": counts})
+    return counts
+
+
+def person_names(client: Client) -> dict[str, list[str]]:
+    """The names erasure takes out of free text, longest first: `full` are the client's full names and
+    their representatives' names (taken out wherever a run item holds them); `all` adds the surname
+    alone (taken out of the rows about the client only, where it can only mean them)."""
+    client_names = [client.full_name, " ".join(p for p in [client.first_name, client.middle_names, client.last_name] if p),
+                    f"{client.first_name} {client.last_name}", f"{client.title} {client.last_name}",
+                    f"{client.preferred_name} {client.last_name}"]
+    full = [n.strip() for n in client_names] + [r.name.strip() for r in Representative.objects.filter(client=client)]
+    full = [n for n in full if " " in n and len(n) > 3]
+    every = full + [n.strip() for n in [client.last_name] if len(n.strip()) > 1]
+    order = lambda names: sorted(set(names), key=lambda n: (-len(n), n))  # noqa: E731
+    return {"full": order(full), "all": order(every)}
+
+
+def _pattern(names: list[str]) -> re.Pattern | None:
+    """The names as one case-insensitive pattern matching whole words only ("Hall", not "Hallway")."""
+    if not names:
+        return None
+    return re.compile("|".join(rf"(?<!\w){re.escape(n)}(?!\w)" for n in names), re.IGNORECASE)
+
+
+def _scrubbed(value, pattern: re.Pattern):
+    """The value with every match replaced, strings inside JSON (lists and objects) included."""
+    if isinstance(value, str):
+        return pattern.sub(ERASED_NAME, value)
+    if isinstance(value, list):
+        return [_scrubbed(v, pattern) for v in value]
+    if isinstance(value, dict):
+        return {k: _scrubbed(v, pattern) for k, v in value.items()}
+    return value
+
+
+def _text_fields(model) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields
+            if isinstance(f, (models.CharField, models.TextField, models.JSONField)) and not f.choices
+            and not f.is_relation]
+
+
+def _scrub_rows(model, queryset, pattern: re.Pattern) -> int:
+    """Replace the names in the rows' text columns; returns how many rows changed."""
+    fields = _text_fields(model)
+    if not fields:
+        return 0
+    changed = []
+    for row in queryset.only("pk", *fields).iterator(chunk_size=500):
+        dirty = False
+        for name in fields:
+            value = getattr(row, name)
+            clean = _scrubbed(value, pattern)
+            if clean != value:
+                setattr(row, name, clean)
+                dirty = True
+        if dirty:
+            changed.append(row)
+    if changed:
+        models.QuerySet(model=model).bulk_update(changed, fields, batch_size=500)
+    return len(changed)
+
+
+def names_redacted(client: Client, names: dict[str, list[str]]) -> dict:
+    """Take the person's names (see `person_names`) out of every free-text column still holding them:
+    the rows of every model that leads to the client (their history included), and the run items
+    about the client. The client's own row, the timeline and letters are erased before this;
+    append-only financial records are kept as they are."""
+    from casework.models import RunItem
+
+    from .sources import client_lookups
+
+    counts = {}
+    every, full = _pattern(names["all"]), _pattern(names["full"])
+    if every is None:
+        return counts
+    for model in apps.get_models():
+        if (model is Client or model is Client.history.model or issubclass(model, AppendOnlyModel)
+                or model._meta.proxy):
+            continue
+        lookups = client_lookups(model)
+        if not lookups or not _text_fields(model):
+            continue
+        condition = Q()
+        for lookup in lookups:
+            condition |= Q(**{lookup: client.pk})
+        rows = _scrub_rows(model, models.QuerySet(model=model).filter(condition), every)
+        if rows:
+            counts[f"{model._meta.label_lower} names"] = rows
+    own = Q(subject=f"client:{client.pk}") | Q(letter__client=client)
+    items = _scrub_rows(RunItem, RunItem.objects.filter(own), every)
+    if full is not None:
+        anywhere = Q()
+        for name in names["full"]:
+            anywhere |= Q(outcome__icontains=name) | Q(error__icontains=name)
+        items += _scrub_rows(RunItem, RunItem.objects.filter(anywhere).exclude(own), full)
+    if items:
+        counts["run items names"] = items
     return counts
 
 
