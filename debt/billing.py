@@ -259,10 +259,15 @@ def adjustment_lines(earlier: Iterable[Period], charges: list[Charge], billed: l
 
 def invoice_draft(period: Period, charges: list[Charge], *, date_of_death: date | None = None,
                   earlier: Iterable[Period] = (), billed: Iterable[Billed] = (),
-                  cap_lookup: CapLookup | None = None) -> Draft:
+                  cap_lookup: CapLookup | None = None, death_adjusts_after: date | None = None) -> Draft:
     """Every line of one client's invoice for the period: its charges, then adjustments for
-    earlier periods already invoiced."""
+    earlier periods already invoiced. With `death_adjusts_after`, earlier periods are adjusted for
+    the death only after that day (what was invoiced before an unconfirmed death was recorded is
+    credited only through the death's own credits)."""
     lines = charge_lines(period, charges, date_of_death, cap_lookup)
+    adjust_death = date_of_death
+    if date_of_death and death_adjusts_after and death_adjusts_after > date_of_death:
+        adjust_death = death_adjusts_after
     lines += adjustment_lines([p for p in earlier if p.start < period.start], charges, list(billed),
-                              date_of_death, cap_lookup)
+                              adjust_death, cap_lookup)
     return Draft(period=period, lines=lines)

@@ -8,6 +8,9 @@
    Reversed (the death was recorded in error) by re-billing those days: a new invoice for the same
    period whose ledger entry reverses the credit note's, never by deleting anything; payments
    the credit note left unallocated go back onto it where they are still unallocated.
+   It reduces what is owed, so it is a money control (the handler's `credit`): confirmed alone only
+   when the death is verified, otherwise by a team leader other than who recorded the death
+   (casework.deaths.services.why_cannot_confirm).
 2. Recovery stops (`debt.stop_recovery`): recovery already derives a "deceased" hold from the
    client's date of death (debt.services.recovery.client_state_holds); this records it as a hold an
    officer can see (with each open debt and its stage), released on reversal.
@@ -17,7 +20,10 @@
 
 Billing itself runs charges up to and including the date of death only (debt/billing.py).
 `death_credits_billed` gives the billing run the lines of the credit notes raised here, so that
-its automatic adjustments for earlier periods count them and never credit the same days twice.
+its automatic adjustments for earlier periods count them and never credit the same days twice;
+`death_adjusts_after` keeps those adjustments off what was invoiced before the death was recorded
+while its credits wait for confirmation, or when the death is not verified and no one has
+confirmed them, so the billing run is never a way round the credit's control.
 """
 from collections import defaultdict
 from datetime import date, timedelta
@@ -113,8 +119,13 @@ def apply_credit(client: Client, date_of_death: date, payload: dict, actor) -> d
     reason = (f"Charges after the client's death on {long_date(date_of_death)}: {payload['days']} "
               f"day{'s' if payload['days'] != 1 else ''} not chargeable")
     credit = credit_note_raise(invoice=invoice, reason=reason, actor=actor, lines=chosen)
-    return {"credit_note": credit.pk, "number": credit.number, "amount": str(-credit.total),
-            "freed": str(getattr(credit, "freed", ZERO))}
+    return {"credit_note": credit.pk, "number": credit.number, "reference": credit.number,
+            "amount": str(-credit.total), "freed": str(getattr(credit, "freed", ZERO))}
+
+
+def credit_of(payload: dict) -> Decimal:
+    """What a proposed credit takes off what the client owes."""
+    return Decimal(payload.get("amount") or "0")
 
 
 def _rebill_lines(rebill, credit, died: date) -> list:
@@ -171,6 +182,32 @@ def _reallocate_freed(original, credit, rebill, actor) -> None:
         if amount > 0:
             payment_reallocate(payment=allocation.payment, invoice=rebill, amount=amount, actor=actor,
                                reason=f"Back onto the re-billed days: credit note {credit.number} cancelled")
+
+
+def death_adjusts_after(client_ids) -> dict[int, date]:
+    """client id -> the last day invoiced before the client's death was recorded, for each death
+    whose credits for care after it are still waiting for confirmation, or which is not verified
+    and none of whose credits anyone confirmed. The billing run adjusts earlier periods for the
+    death only after that day: what was invoiced before the death was recorded is credited only
+    through the death's credits, with their control."""
+    from django.db.models import Exists, Max, OuterRef
+
+    from casework.models.deaths import ConsequenceStatus, DeathConsequence, DeathRecord, DeathRecordStatus
+
+    from .models import Invoice
+
+    credits = DeathConsequence.objects.filter(death=OuterRef("pk"), kind=CREDIT_KIND)
+    deaths = (DeathRecord.objects.filter(client_id__in=list(client_ids), status=DeathRecordStatus.RECORDED)
+              .annotate(waiting=Exists(credits.filter(status=ConsequenceStatus.PROPOSED)),
+                        confirmed=Exists(credits.filter(status=ConsequenceStatus.APPLIED)))
+              .filter(Q(waiting=True) | Q(verified=False, confirmed=False)).values_list("client_id", "recorded_at"))
+    result = {}
+    for client_id, recorded_at in deaths:
+        last = Invoice.objects.filter(client_id=client_id, corrects__isnull=True, created_at__lt=recorded_at).aggregate(
+            last=Max("period_end"))["last"]
+        if last is not None:
+            result[client_id] = last
+    return result
 
 
 def death_credits_billed(client_ids) -> dict[int, list[billing.Billed]]:
@@ -274,7 +311,7 @@ def reverse_cancel_plan(client: Client, date_of_death: date, payload: dict, resu
 
 def register() -> None:
     register_death_handler(kind=CREDIT_KIND, label="Charges for days after the death", propose=propose_credits,
-                           apply=apply_credit, reverse=reverse_credit, order=20)
+                           apply=apply_credit, reverse=reverse_credit, order=20, credit=credit_of)
     register_death_handler(kind=RECOVERY_KIND, label="Debt recovery", propose=propose_stop_recovery,
                            apply=apply_stop_recovery, reverse=reverse_stop_recovery, order=30)
     register_death_handler(kind=PLANS_KIND, label="Repayment plans", propose=propose_cancel_plans,

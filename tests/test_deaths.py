@@ -299,3 +299,30 @@ def test_the_demo_records_one_death_awaiting_confirmation_once(officer):
     death = DeathRecord.objects.get()
     assert death.client == client and death.consequences.filter(status=ConsequenceStatus.PROPOSED).exists()
     assert death.consequences.filter(kind=debt_death.CREDIT_KIND).exists()
+
+
+def test_any_apps_consequence_that_reduces_what_is_owed_needs_a_verified_death_or_a_second_person(officer, leader):
+    """The rule is in the one confirmation path, so it holds for every app's handler that gives a
+    `credit`: here a test handler stopping charges with a credit of £40.00."""
+    from casework.models import ControlAction, MoneyAction
+
+    register_death_handler(
+        kind="tests.stop_charges", label="Test charges", order=15,
+        propose=lambda client, died: [Proposal(summary="Stop charges with a credit of £40.00", object_ref="TEST-CR",
+                                               payload={"credit": "40.00"})],
+        apply=lambda client, died, payload, actor: {"reference": "TEST-CR-1"},
+        reverse=lambda client, died, payload, result, actor: None,
+        credit=lambda payload: Decimal(payload["credit"]))
+    client = ClientFactory()
+    death = death_record(client=client, date_of_death=DIED, source="family", verified=False, actor=officer)
+    row = death.consequences.get(kind="tests.stop_charges")
+    with pytest.raises(services.DomainError, match="someone else must confirm this credit"):
+        death_consequence_decide(consequence=row, apply=True, actor=officer)
+    # What reduces nothing owed is confirmed by the recorder alone.
+    plain = death_consequence_decide(consequence=death.consequences.get(kind="tests.stop_service"), apply=True,
+                                     actor=officer)
+    assert plain.status == ConsequenceStatus.APPLIED
+    assert death_consequence_decide(consequence=row, apply=True, actor=leader).status == ConsequenceStatus.APPLIED
+    action = MoneyAction.objects.get(action=ControlAction.DEATH_CREDIT)
+    assert (action.amount, action.reference, action.maker, action.checker) == (Decimal("40.00"), "TEST-CR-1", officer,
+                                                                               leader)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from casework import selectors, services
 from casework.constants import EntryKind
 from casework.deaths import registry
-from casework.deaths.services import Decision, death_apply_all, death_record, death_reverse
+from casework.deaths.services import Decision, death_apply_all, death_consequence_decide, death_record, death_reverse
 from casework.models import LedgerEntry, TimelineEntry
 from casework.roles import Role
 from debt import billing
@@ -229,3 +229,149 @@ def test_an_adjustment_line_is_credited_in_proportion_to_its_days_after_the_deat
     assert debt_death.line_credit_after_death(line, date(2026, 3, 11)) == Decimal("18.00")
     negative = SimpleNamespace(**{**vars(line), "amount": Decimal("-28.00")})
     assert debt_death.line_credit_after_death(negative, date(2026, 3, 11)) == Decimal("0.00")
+
+
+# A credit after a death is a money control -----------------------------------------------------
+
+@pytest.fixture
+def leader():
+    return UserFactory(username="leader", roles=[Role.TEAM_LEADER])
+
+
+def reported_by_family(client, actor, on=DAY_10):
+    return death_record(client=client, date_of_death=on, source="family", verified=False, actor=actor)
+
+
+def credit_row(death):
+    return death.consequences.get(kind=debt_death.CREDIT_KIND)
+
+
+def death_credits():
+    from casework.models import ControlAction, MoneyAction
+
+    return MoneyAction.objects.filter(action=ControlAction.DEATH_CREDIT)
+
+
+def test_an_unverified_deaths_credit_confirmed_by_its_recorder_is_refused(officer):
+    """The red team's case: a death reported by family, unverified, dated to the start of the
+    invoice period, and its credit confirmed by the officer who recorded it."""
+    client, invoice = four_weekly("84.00")
+    death = reported_by_family(client, officer, on=PERIOD.start)
+    refused = apply_all(death, officer)
+    row = credit_row(death)
+    assert refused == {row.pk: "You made or changed this, so someone else must confirm this credit: the death is "
+                                "not verified"}
+    assert row.status == "proposed" and row.error == ""
+    assert not invoice.credit_notes.exists() and invoice_outstanding(invoice) == Decimal("336.00")
+    assert death.consequences.get(kind=debt_death.RECOVERY_KIND).status == "applied"  # the rest goes ahead
+    assert not death_credits().exists()
+
+
+def test_an_unverified_deaths_credit_is_confirmed_by_a_team_leader_other_than_the_recorder(officer, leader):
+    client, invoice = four_weekly("84.00")
+    death = reported_by_family(client, officer)
+    another_officer = UserFactory(username="officer-2", roles=[Role.INCOME_OFFICER])
+    with pytest.raises(services.DomainError, match="confirmed by a team leader other than who recorded the death"):
+        death_consequence_decide(consequence=credit_row(death), apply=True, actor=another_officer)
+    death_consequence_decide(consequence=credit_row(death), apply=True, actor=leader)
+    credit = invoice.credit_notes.get()
+    assert credit.total == Decimal("-216.00") and credit_row(death).decided_by == leader
+    action = death_credits().get()
+    assert (action.amount, action.reference, action.maker, action.checker) == (Decimal("216.00"), credit.number,
+                                                                               officer, leader)
+    assert client.last_name not in action.summary
+
+
+def test_a_team_leader_who_recorded_an_unverified_death_needs_another_team_leader(leader):
+    client, _ = four_weekly("84.00")
+    death = reported_by_family(client, leader)
+    with pytest.raises(services.DomainError, match="someone else must confirm this credit"):
+        death_consequence_decide(consequence=credit_row(death), apply=True, actor=leader)
+    other = UserFactory(username="leader-2", roles=[Role.TEAM_LEADER])
+    assert death_consequence_decide(consequence=credit_row(death), apply=True, actor=other).status == "applied"
+
+
+def test_a_verified_deaths_credit_is_confirmed_alone_and_recorded_as_done_alone(officer):
+    client, invoice = four_weekly("84.00")
+    death = death_record(client=client, date_of_death=DAY_10, source="registrar", verified=True, actor=officer)
+    assert apply_all(death, officer) == {}
+    action = death_credits().get()
+    assert (action.amount, action.maker, action.checker) == (Decimal("216.00"), officer, None)
+    assert action.reference == invoice.credit_notes.get().number
+
+
+def test_declining_an_unverified_deaths_credit_needs_no_second_person(officer):
+    client, invoice = four_weekly("84.00")
+    death = reported_by_family(client, officer)
+    row = death_consequence_decide(consequence=credit_row(death), apply=False, note="Not yet confirmed", actor=officer)
+    assert row.status == "declined" and not invoice.credit_notes.exists() and not death_credits().exists()
+
+
+def test_the_billing_run_does_not_credit_an_unconfirmed_deaths_days_by_adjustment(officer, leader):
+    """Billing the next period must not credit, as an adjustment, the days the death's credit
+    (waiting for a second person) would credit: that would be a way round its control."""
+    from debt.services.billing import draft_for
+
+    client, invoice = four_weekly("84.00")
+    death = reported_by_family(client, officer)
+    apply_all(death, officer)  # the credit is refused: it waits for someone else
+    client.refresh_from_db()
+    assert draft_for(client, NEXT, billed_with_death_credits(client)).lines == []
+    death_consequence_decide(consequence=credit_row(death), apply=True, actor=leader)
+    assert draft_for(client, NEXT, billed_with_death_credits(client)).lines == []  # credited once, by the note
+    assert invoice_outstanding(invoice) == Decimal("120.00")
+
+
+def test_a_verified_deaths_days_are_not_credited_by_billing_while_its_credit_waits(officer):
+    from debt.services.billing import draft_for
+
+    client, invoice = four_weekly("84.00")
+    death = death_record(client=client, date_of_death=DAY_10, source="registrar", verified=True, actor=officer)
+    client.refresh_from_db()
+    assert draft_for(client, NEXT, billed_with_death_credits(client)).lines == []
+    apply_all(death, officer)
+    assert draft_for(client, NEXT, billed_with_death_credits(client)).lines == []
+    assert invoice_outstanding(invoice) == Decimal("120.00")
+
+
+def test_an_invoice_issued_after_an_unverified_death_was_recorded_is_billed_to_the_death(officer):
+    """Periods invoiced once the death was recorded were billed up to it: their adjustments still
+    follow the date of death (the days after it are not charged again)."""
+    from debt.services.billing import draft_for
+
+    client, _ = four_weekly("84.00", period=billing.Period(date(2026, 2, 2), date(2026, 3, 1)))
+    reported_by_family(client, officer)  # nothing to credit: the invoice ends before the death
+    client.refresh_from_db()
+    first = draft_for(client, PERIOD, billed_with_death_credits(client))
+    assert [(line.kind, line.date_from, line.date_to, line.amount) for line in first.lines] == [
+        (LineKind.CHARGE, PERIOD.start, DAY_10, Decimal("120.00"))]
+    invoice = InvoiceFactory(client=client, period_start=PERIOD.start, period_end=PERIOD.end, total=first.total)
+    line = first.lines[0]
+    charge = client.assessed_charges.get(pk=line.charge_pk)
+    InvoiceLineFactory(invoice=invoice, assessed_charge=charge, service=charge.service, date_from=line.date_from,
+                       date_to=line.date_to, days=line.days, weekly_rate=line.weekly_rate, amount=line.amount)
+    assert draft_for(client, NEXT, billed_with_death_credits(client)).lines == []
+
+
+def test_the_confirm_page_shows_the_recorders_credit_as_waiting_and_a_team_leader_confirms_it(client_as, user_for):
+    from django.urls import reverse
+
+    recorder = user_for(Role.INCOME_OFFICER)
+    client, invoice = four_weekly("84.00")
+    death = reported_by_family(client, recorder)
+    row = credit_row(death)
+    url = reverse("casework:death_confirm", args=[death.pk])
+    http = client_as(Role.INCOME_OFFICER)
+    page = http.get(url).content.decode()
+    assert f'id="waiting_{row.pk}"' in page and f'name="apply_{row.pk}"' not in page
+    assert "Waiting for someone else to confirm: You made or changed this" in page
+    stop = death.consequences.get(kind=debt_death.RECOVERY_KIND)
+    done = http.post(url, {f"apply_{stop.pk}": "on", f"apply_{row.pk}": "on"}, follow=True)
+    assert "1 applied, 0 not applied; 1 waiting for someone else to confirm" in done.content.decode()
+    row.refresh_from_db()
+    assert row.status == "proposed" and not invoice.credit_notes.exists()
+    leader = client_as(Role.TEAM_LEADER)
+    assert f'name="apply_{row.pk}"' in leader.get(url).content.decode()
+    assert leader.post(url, {f"apply_{row.pk}": "on"}).status_code == 302
+    row.refresh_from_db()
+    assert row.status == "applied" and invoice.credit_notes.get().total == Decimal("-216.00")

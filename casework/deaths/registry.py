@@ -11,10 +11,21 @@ An app registers a handler with three functions:
         Undo an applied proposal when the death was recorded in error: reversing ledger
         entries and recorded state changes, never deletions.
 
+A handler whose consequences reduce what a client owes the council (a credit note for care after
+the death, charges stopped with credits) also gives
+
+    credit(payload) -> Decimal
+        How much applying the proposal takes off what the client owes (0 for nothing).
+
+Such a consequence is a money control (ControlAction.DEATH_CREDIT): casework.deaths.services lets
+it be confirmed alone only when the death is verified; otherwise someone other than who recorded
+the death, with a DEATH_CREDIT approval limit, confirms it. Either way a MoneyAction records it.
+
 Raise casework.services.errors.DomainError from apply/reverse with a message an officer can act on.
 """
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Callable
 
 
@@ -34,15 +45,16 @@ class DeathHandler:
     apply: Callable
     reverse: Callable
     order: int = 50
+    credit: Callable[[dict], Decimal] | None = None   # what applying takes off what the client owes
 
 
 HANDLERS: dict[str, DeathHandler] = {}
 
 
 def register_death_handler(*, kind: str, label: str, propose: Callable, apply: Callable, reverse: Callable,
-                           order: int = 50) -> None:
+                           order: int = 50, credit: Callable[[dict], Decimal] | None = None) -> None:
     HANDLERS[kind] = DeathHandler(kind=kind, app_label=kind.split(".", 1)[0], label=label, propose=propose,
-                                  apply=apply, reverse=reverse, order=order)
+                                  apply=apply, reverse=reverse, order=order, credit=credit)
 
 
 def handlers() -> list[DeathHandler]:

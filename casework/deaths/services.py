@@ -13,16 +13,26 @@
 
 Status changes are checked in one place (`_move_consequence`, `_move_death`) against the models'
 ALLOWED_TRANSITIONS, and every change writes the client's timeline in the same transaction.
+
+A consequence that reduces what the client owes (its handler's `credit`) is a money control: it may
+be confirmed alone only when the death is verified (the registrar's notice, Tell Us Once, or an
+officer who saw the evidence); otherwise someone other than who recorded the death, whose role may
+approve a DEATH_CREDIT, confirms it (`why_cannot_confirm`). Either way a MoneyAction records it,
+the recorder as maker and the confirmer, if another person, as checker.
 """
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
 from casework.constants import TimelineKind
 from casework.models import Client, TimelineEntry
+from casework.models.controls import ControlAction
 from casework.models.deaths import ConsequenceStatus, DeathConsequence, DeathRecord, DeathRecordStatus
+from casework.money import ZERO, format_pounds, to_pennies
+from casework.services.controls import limits_for, money_action_record, why_same_person
 from casework.services.errors import DomainError
 
 from .registry import HANDLERS, DeathHandler, propose_all
@@ -94,6 +104,41 @@ def handler_for(consequence: DeathConsequence) -> DeathHandler:
     return handler
 
 
+def consequence_credit(consequence: DeathConsequence) -> Decimal:
+    """What applying the consequence takes off what the client owes (its handler's `credit`)."""
+    handler = HANDLERS.get(consequence.kind)
+    if handler is None or handler.credit is None:
+        return ZERO
+    return max(to_pennies(handler.credit(consequence.payload or {}) or ZERO), ZERO)
+
+
+def why_cannot_confirm(consequence: DeathConsequence, actor) -> str | None:
+    """Why `actor` may not apply the consequence: it reduces what is owed, the death is not
+    verified, and `actor` recorded the death or may not approve a DEATH_CREDIT. None if they may."""
+    amount = consequence_credit(consequence)
+    death = consequence.death
+    if amount <= 0 or death.verified:
+        return None
+    if reason := why_same_person(actor, death.recorded_by_id,
+                                 action="confirm this credit: the death is not verified"):
+        return reason
+    if not limits_for(actor, ControlAction.DEATH_CREDIT).may_approve(amount):
+        return (f"The death is not verified, so a credit of {format_pounds(amount)} for care after it is confirmed by "
+                "a team leader other than who recorded the death")
+    return None
+
+
+def _record_credit(row: DeathConsequence, amount: Decimal, actor) -> None:
+    death = row.death
+    result = row.result or {}
+    reference = str(result.get("reference") or row.object_ref or f"Death {death.pk}")
+    checker = None if actor.pk == death.recorded_by_id else actor
+    money_action_record(action=ControlAction.DEATH_CREDIT, amount=amount, client=death.client, reference=reference,
+                        summary=f"Credit for care after a death ({row.object_ref or row.kind}), "
+                                f"death {'verified' if death.verified else 'not verified'}",
+                        maker=death.recorded_by, made_at=death.recorded_at, checker=checker)
+
+
 def _locked(consequence: DeathConsequence) -> DeathConsequence:
     return DeathConsequence.objects.select_for_update().select_related("death__client").get(pk=consequence.pk)
 
@@ -109,9 +154,13 @@ def death_consequence_decide(*, consequence: DeathConsequence, apply: bool, note
             return row
         if row.death.status != DeathRecordStatus.RECORDED:
             raise DomainError("This death was reversed as recorded in error: its consequences cannot be decided")
+        if apply and (reason := why_cannot_confirm(row, actor)):
+            raise DomainError(reason)
         _move_consequence(row, target)
         refusal = _apply(row, actor) if apply else None
         if refusal is None:
+            if apply and (amount := consequence_credit(row)) > 0:
+                _record_credit(row, amount, actor)
             return _decided(row, apply=apply, note=(note or "").strip(), actor=actor)
         # Kept on the row (the handler's own writes were rolled back with its savepoint).
         DeathConsequence.objects.filter(pk=row.pk).update(error=refusal.message[:500])

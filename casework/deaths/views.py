@@ -14,7 +14,7 @@ from casework.views.forms import handle
 from .forms import DeathConfirmForm, DeathReverseForm
 from .registry import HANDLERS
 from .roles import DEATH_CONFIRMERS, DEATH_REVERSERS, DEATH_VIEWERS
-from .services import Decision, death_apply_all, death_reverse
+from .services import Decision, death_apply_all, death_reverse, why_cannot_confirm
 
 
 def _death(pk: int) -> DeathRecord:
@@ -35,38 +35,45 @@ def _grouped(rows) -> list[tuple[str, list]]:
 
 @role_required(DEATH_CONFIRMERS)
 def death_confirm(request, pk: int):
-    """Confirm what happens now: every proposed consequence, ticked to apply, with a note."""
+    """Confirm what happens now: every proposed consequence, ticked to apply, with a note. A credit
+    this user may not confirm (the death is not verified, and they recorded it or may not approve
+    it) is shown as waiting for someone else, with no box to tick: it stays proposed."""
     death = _death(pk)
     proposed = list(death.consequences.filter(status=ConsequenceStatus.PROPOSED).select_related("death"))
     if death.status != DeathRecordStatus.RECORDED:
         messages.info(request, "This death was reversed as recorded in error: nothing is waiting for confirmation")
         return redirect("casework:death_detail", pk=death.pk)
-    form = DeathConfirmForm(request.POST or None, consequences=proposed)
+    waiting = {row.pk: reason for row in proposed if (reason := why_cannot_confirm(row, request.user))}
+    proposed = [row for row in proposed if row.pk not in waiting] + [row for row in proposed if row.pk in waiting]
+    form = DeathConfirmForm(request.POST or None, consequences=[row for row in proposed if row.pk not in waiting])
     refused: dict[int, str] = {}
-    if request.method == "POST" and proposed and form.is_valid():
+    if request.method == "POST" and form.consequences and form.is_valid():
         decisions = [Decision(row, apply, note) for row, apply, note in form.decisions()]
         refused = death_apply_all(death=death, decisions=decisions, actor=request.user)
         applied = sum(1 for d in decisions if d.apply and d.consequence.pk not in refused)
         if not refused:
-            messages.success(request, f"{applied} applied, {len(decisions) - applied} not applied")
+            others = f"; {len(waiting)} waiting for someone else to confirm" if waiting else ""
+            messages.success(request, f"{applied} applied, {len(decisions) - applied} not applied{others}")
             return redirect("casework:death_detail", pk=death.pk)
         proposed = list(death.consequences.filter(status=ConsequenceStatus.PROPOSED))
         for pk, message in refused.items():
             if pk not in {row.pk for row in proposed}:  # decided meanwhile by someone else
                 messages.warning(request, message)
-        form = DeathConfirmForm(request.POST, consequences=proposed)
+        form = DeathConfirmForm(request.POST, consequences=[row for row in proposed if row.pk not in waiting])
         form.is_valid()
     rows = []
     for row in proposed:
         ticked = form.cleaned_data.get(f"apply_{row.pk}", True) if form.is_bound and hasattr(form, "cleaned_data") else True
         note = form.cleaned_data.get(f"note_{row.pk}", "") if form.is_bound and hasattr(form, "cleaned_data") else ""
-        rows.append({"row": row, "ticked": ticked, "note": note, "error": refused.get(row.pk) or row.error})
+        rows.append({"row": row, "ticked": ticked, "note": note, "error": refused.get(row.pk) or row.error,
+                     "waiting": waiting.get(row.pk, "")})
     groups: dict[str, list] = {}
     for item in rows:
         groups.setdefault(_label(item["row"].kind, item["row"].app_label), []).append(item)
     return render(request, "casework/deaths/confirm.html", {
         "death": death, "client": death.client, "groups": list(groups.items()),
         "errors": [item for item in rows if item["error"]],
+        "decidable": any(not item["waiting"] for item in rows),
         "recipient": letter_recipient(death.client),
     })
 

@@ -14,10 +14,16 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from casework.constants import EntryKind, TimelineKind
-from casework.models import Client, RunItem, TimelineEntry
+from casework.models import Client, ControlAction, ControlRequest, ControlRequestStatus, RunItem, TimelineEntry
 from casework.money import MoneyError, format_pounds, parse_money, to_pennies
 from casework.services.system import SYSTEM_USERNAME
 from casework.services import DomainError, ledger_post
+from casework.services.controls import (
+    control_request_raise,
+    money_action_record,
+    register_control,
+    why_cannot_do_alone,
+)
 from casework.services.ledger import accounts_for_clients, ledger_rows, ledger_save
 
 from .. import billing
@@ -299,10 +305,12 @@ def load_billing_data(client_ids: list[int]) -> dict[int, dict]:
         data[client_id]["billed"].append(billing.Billed(*fields))
     # Credits for days after a death (debt.death) count as billed too, so the next run neither
     # credits those days again nor, after a death recorded in error is reversed, re-bills them twice.
-    from ..death import death_credits_billed
+    from ..death import death_adjusts_after, death_credits_billed
 
     for client_id, rows in death_credits_billed(client_ids).items():
         data[client_id]["billed"].extend(rows)
+    for client_id, day in death_adjusts_after(client_ids).items():
+        data[client_id]["death_adjusts_after"] = day
     return data
 
 
@@ -312,7 +320,8 @@ def _cap_lookup(client: Client):
 
 def draft_for(client: Client, period: billing.Period, data: dict) -> billing.Draft:
     return billing.invoice_draft(period, data["charges"], date_of_death=client.date_of_death, earlier=data["earlier"],
-                                 billed=data["billed"], cap_lookup=_cap_lookup(client))
+                                 billed=data["billed"], cap_lookup=_cap_lookup(client),
+                                 death_adjusts_after=data.get("death_adjusts_after"))
 
 
 def suppressions_for(period: billing.Period, client_ids: list[int]) -> dict[int, BillingSuppression]:
@@ -534,18 +543,9 @@ def _credit_take_back_payments(invoice: Invoice, allowed: Decimal, credit: Invoi
     return freed
 
 
-@transaction.atomic
-def credit_note_raise(*, invoice: Invoice, reason: str, actor, lines=None) -> Invoice:
-    """Credit an invoice with a credit note (negative lines) and one ledger credit; the invoice
-    itself is never edited. `lines` ([(invoice line, amount)]) credits part of it: each amount
-    more than £0 and no more than what remains uncredited on its line. Without `lines`, whatever
-    remains is credited. Part credits may follow one another until nothing remains: the invoice is
-    then credited in full. A credit that would leave the invoice owing less than its write-offs
-    (posted or waiting for a decision) is refused; payments allocated beyond the invoice's new net
-    amount are taken back and left on the payment as unallocated credit."""
-    if not reason.strip():
-        raise DomainError("Give a reason for the credit note", field="reason")
-    original = Invoice.objects.select_for_update().get(pk=invoice.pk)
+def _credit_plan(original: Invoice, lines) -> tuple[list[tuple[InvoiceLine, Decimal]], Decimal, Decimal, Decimal]:
+    """Check a credit of `original` (locked) and return (chosen lines and amounts, amount,
+    uncredited before it, posted write-offs). `lines` None: whatever remains uncredited."""
     if original.is_credit_note:
         raise DomainError("A credit note cannot itself be credited")
     if original.total <= 0:
@@ -571,6 +571,26 @@ def credit_note_raise(*, invoice: Invoice, reason: str, actor, lines=None) -> In
         raise DomainError(f"{format_pounds(written_or_waiting)} of invoice {original.number} is written off or "
                           f"waiting for a write-off decision: credit no more than "
                           f"{format_pounds(max(uncredited - written_or_waiting, Decimal('0')))}")
+    return chosen, amount, uncredited, posted
+
+
+@transaction.atomic
+def credit_note_raise(*, invoice: Invoice, reason: str, actor, lines=None) -> Invoice:
+    """Credit an invoice with a credit note (negative lines) and one ledger credit; the invoice
+    itself is never edited. `lines` ([(invoice line, amount)]) credits part of it: each amount
+    more than £0 and no more than what remains uncredited on its line. Without `lines`, whatever
+    remains is credited. Part credits may follow one another until nothing remains: the invoice is
+    then credited in full. A credit that would leave the invoice owing less than its write-offs
+    (posted or waiting for a decision) is refused; payments allocated beyond the invoice's new net
+    amount are taken back and left on the payment as unallocated credit.
+
+    This carries no control of its own: it is what `credit_note_request` does once the credit is
+    allowed (within the maker's limit, or approved by someone else), and what a death's confirmed
+    consequence does (casework.deaths, which applies the controls on credits after a death)."""
+    if not reason.strip():
+        raise DomainError("Give a reason for the credit note", field="reason")
+    original = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    chosen, amount, uncredited, posted = _credit_plan(original, lines)
     number = _next_number(CREDIT_SERIES)
     today = timezone.localdate()
     entry = ledger_post(account=original.account, kind=EntryKind.CREDIT, amount=amount, effective_date=today,
@@ -590,6 +610,57 @@ def credit_note_raise(*, invoice: Invoice, reason: str, actor, lines=None) -> In
               reason=reason.strip())
     credit.freed = _credit_take_back_payments(original, left - posted, credit, actor)
     return credit
+
+
+def credit_note_waiting(invoice: Invoice) -> ControlRequest | None:
+    """The credit note of the invoice waiting for someone's approval, if any."""
+    return ControlRequest.objects.filter(action=ControlAction.CREDIT_NOTE, status=ControlRequestStatus.REQUESTED,
+                                         payload__invoice=invoice.pk).first()
+
+
+@transaction.atomic
+def credit_note_request(*, invoice: Invoice, reason: str, actor, lines=None) -> Invoice | ControlRequest:
+    """A credit note someone asks for (the web page and the API): a team leader's decision. Within
+    the maker's CREDIT_NOTE limit (ControlLimit rows, counting the client's credit notes over the
+    row's period) it is raised at once and recorded as done alone; an officer's credit note, or
+    one above the limit, becomes a request that someone else approves, and the credit note (with
+    the lines chosen now) is raised only then. Returns the credit note, or the request."""
+    if not reason.strip():
+        raise DomainError("Give a reason for the credit note", field="reason")
+    original = Invoice.objects.select_for_update().select_related("client").get(pk=invoice.pk)
+    chosen, amount, uncredited, _ = _credit_plan(original, lines)
+    client = original.client
+    why = why_cannot_do_alone(actor, ControlAction.CREDIT_NOTE, amount, client=client)
+    if why:
+        if waiting := credit_note_waiting(original):
+            raise DomainError(f"A credit note for invoice {original.number} is already waiting for a decision "
+                              f"({waiting.reference}): it must be decided or withdrawn first")
+        return control_request_raise(
+            action=ControlAction.CREDIT_NOTE, amount=amount, client=client, subject=f"Invoice {original.number}",
+            summary=f"Credit note of {format_pounds(amount)} for invoice {original.number}", reason=reason,
+            actor=actor, payload={"invoice": original.pk, "lines": [[line.pk, str(share)] for line, share in chosen]},
+            changes=[[f"Invoice {original.number}, not yet credited", format_pounds(uncredited),
+                      format_pounds(uncredited - amount)],
+                     *[[f"Credit from: {line.explanation}"[:200], "", format_pounds(share)] for line, share in chosen]])
+    credit = credit_note_raise(invoice=original, reason=reason, actor=actor, lines=chosen)
+    money_action_record(action=ControlAction.CREDIT_NOTE, amount=amount, client=client, reference=credit.number,
+                        summary=f"Credit note {credit.number} for invoice {original.number}", maker=actor)
+    return credit
+
+
+def _execute_credit_note(request: ControlRequest, approver) -> str:
+    """Raise the approved credit note with the lines chosen when it was asked for (checked again)."""
+    invoice = Invoice.objects.get(pk=request.payload["invoice"])
+    by_pk = {line.pk: line for line in InvoiceLine.objects.filter(invoice=invoice)}
+    chosen = [(by_pk[pk], Decimal(amount)) for pk, amount in request.payload["lines"] if pk in by_pk]
+    if len(chosen) != len(request.payload["lines"]):
+        raise DomainError(f"A line of invoice {invoice.number} chosen for this credit note no longer exists")
+    credit = credit_note_raise(invoice=invoice, reason=f"{request.reason} (approved, {request.reference})"[:300],
+                               actor=request.requested_by, lines=chosen)
+    return credit.number
+
+
+register_control(ControlAction.CREDIT_NOTE, _execute_credit_note)
 
 
 # Suppression -----------------------------------------------------------------------------------

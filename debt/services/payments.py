@@ -1,5 +1,8 @@
 """Payments: recording, allocating to invoices, reversing, refunding, importing and suspense.
 
+A refund is a money control (ControlAction.REFUND): within the maker's limit it is paid at once,
+above it a team leader approves it first; either way a MoneyAction records it.
+
 Money moves only through casework's ledger; allocations say which invoice a payment paid and are
 append-only (undoing one is a negative allocation with a reason). Each function is one transaction.
 """
@@ -9,13 +12,28 @@ from decimal import Decimal
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from casework.constants import EntryKind, TimelineKind
-from casework.models import Account, Client, TimelineEntry
+from casework.models import (
+    Account,
+    Client,
+    ControlAction,
+    ControlRequest,
+    ControlRequestStatus,
+    LedgerEntry,
+    TimelineEntry,
+)
 from casework.money import ZERO, format_pounds, to_pennies
 from casework.selectors import client_balance
 from casework.services import DomainError, account_for_client, ledger_post, ledger_reverse
+from casework.services.controls import (
+    control_request_raise,
+    money_action_record,
+    register_control,
+    why_cannot_do_alone,
+)
 
 from .. import selectors
 from ..constants import PaymentMethod, SuspenseStatus
@@ -188,9 +206,17 @@ def payment_reverse(*, payment: Payment, reason: str, actor) -> Payment:
     return payment
 
 
-@transaction.atomic
-def refund_issue(*, client: Client, amount: Decimal, reason: str, actor, method: str, reference: str = ""):
-    """Pay back a client's credit. The account row is locked so two refunds cannot both spend it."""
+def refunds_waiting(client: Client) -> Decimal:
+    """What the client's refunds waiting for a decision would pay out."""
+    waiting = ControlRequest.objects.filter(action=ControlAction.REFUND, status=ControlRequestStatus.REQUESTED,
+                                            client=client).aggregate(t=Sum("amount"))["t"]
+    return to_pennies(waiting or ZERO)
+
+
+def _refund_checked(client: Client, amount: Decimal, reason: str, method: str, *, waiting: Decimal = ZERO):
+    """(amount, method label, locked account) for a refund of the client's credit; the account row
+    is locked so two refunds cannot both spend it. `waiting`: credit already asked for by refunds
+    waiting for a decision, which this one may not spend too."""
     amount = to_pennies(amount)
     label = _method_label(method)
     if not reason.strip():
@@ -199,8 +225,17 @@ def refund_issue(*, client: Client, amount: Decimal, reason: str, actor, method:
         raise DomainError("Enter an amount more than £0.00", field="amount")
     account = Account.objects.select_for_update().get(pk=account_for_client(client).pk)
     credit = max(-client_balance(client), ZERO)
-    if amount > credit:
+    if amount > credit - waiting:
+        if waiting:
+            raise DomainError(f"The account is {format_pounds(credit)} in credit and refunds of "
+                              f"{format_pounds(waiting)} are waiting for a decision: refund no more than "
+                              f"{format_pounds(max(credit - waiting, ZERO))}", field="amount")
         raise DomainError(f"The account is {format_pounds(credit)} in credit: refund no more than that", field="amount")
+    return amount, label, account
+
+
+def _refund_post(client: Client, account: Account, amount: Decimal, label: str, reason: str, reference: str,
+                 actor) -> LedgerEntry:
     today = timezone.localdate()
     entry = ledger_post(account=account, kind=EntryKind.REFUND, amount=amount, effective_date=today,
                         reference=(reference.strip() or f"REFUND-{today:%Y%m%d}")[:60],
@@ -208,6 +243,44 @@ def refund_issue(*, client: Client, amount: Decimal, reason: str, actor, method:
     _timeline(client, "debt.refund.issued", f"Refund of {format_pounds(amount)} by {label}", actor,
               body=reason.strip(), entry=entry.pk, amount=str(amount))
     return entry
+
+
+@transaction.atomic
+def refund_issue(*, client: Client, amount: Decimal, reason: str, actor, method: str,
+                 reference: str = "") -> LedgerEntry | ControlRequest:
+    """Pay back a client's credit (the web page and the API). Within the maker's REFUND limit
+    (ControlLimit rows, counting the client's refunds over the row's period) it is paid at once and
+    recorded as done alone; above it, it becomes a request a team leader approves, and the refund
+    is paid only then (the credit checked again). Returns the refund's entry, or the request."""
+    amount, label, account = _refund_checked(client, amount, reason, method, waiting=refunds_waiting(client))
+    if why_cannot_do_alone(actor, ControlAction.REFUND, amount, client=client):
+        balance = client_balance(client)
+        return control_request_raise(
+            action=ControlAction.REFUND, amount=amount, client=client, subject=f"Account {account.number}",
+            summary=f"Refund of {format_pounds(amount)} by {label} from the credit on {account.number}",
+            reason=reason, actor=actor,
+            payload={"client": client.pk, "amount": str(amount), "method": method, "reference": reference.strip()},
+            changes=[[f"Balance of {account.number}", format_pounds(balance), format_pounds(balance + amount)]])
+    entry = _refund_post(client, account, amount, label, reason, reference, actor)
+    money_action_record(action=ControlAction.REFUND, amount=amount, client=client, subject=f"Account {account.number}",
+                        reference=entry.reference, summary=f"Refund of {format_pounds(amount)} by {label}",
+                        maker=actor)
+    return entry
+
+
+def _execute_refund(request: ControlRequest, approver) -> str:
+    """Pay the approved refund, if the account still holds the credit."""
+    data = request.payload
+    client = Client.objects.get(pk=data["client"])
+    waiting = refunds_waiting(client) - request.amount  # this request is still waiting while it is carried out
+    amount, label, account = _refund_checked(client, Decimal(data["amount"]), request.reason, data["method"],
+                                             waiting=max(waiting, ZERO))
+    entry = _refund_post(client, account, amount, label, f"{request.reason} (approved, {request.reference})",
+                         data.get("reference", ""), request.requested_by)
+    return entry.reference
+
+
+register_control(ControlAction.REFUND, _execute_refund)
 
 
 def _client_for(row: PaymentRow) -> Client | None:

@@ -11,10 +11,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from casework.exports import Column, export_response, requested_format
-from casework.models import Client
+from casework.models import Client, ControlAction, ControlRequest
 from casework.money import format_pounds
 from casework.roles import READERS, Role, has_any_role
 from casework.services import DomainError
+from casework.services.controls import limits_for
 from casework.views.access import role_required
 from casework.views.forms import handle
 
@@ -24,7 +25,9 @@ from ..models import AssessedCharge, Invoice
 from ..services import billing as services
 
 BILLING_WRITERS = frozenset({Role.INCOME_OFFICER, Role.TEAM_LEADER})
-CREDITORS = frozenset({Role.TEAM_LEADER})
+#: Who may ask for a credit note. It is a team leader's decision: an officer's (or one above the
+#: team leader's CREDIT_NOTE limit) goes to someone else for approval.
+CREDITORS = frozenset({Role.INCOME_OFFICER, Role.TEAM_LEADER})
 PAGE_SIZE = 25
 INVOICE_COLUMNS = [
     Column("Number", lambda i: i.number), Column("Client reference", lambda i: i.client.reference),
@@ -135,6 +138,7 @@ def invoice_detail(request, pk: int):
         "credit_notes": invoice.credit_notes.order_by("issue_date", "number"),
         "can_credit": (has_any_role(request.user, CREDITORS) and not invoice.is_credit_note
                        and invoice.total > 0 and position.get("uncredited", 0) > 0),
+        "credit_waiting": services.credit_note_waiting(invoice) if position else None,
     })
 
 
@@ -152,8 +156,16 @@ def credit_note_create(request, pk: int):
     lines = list(invoice.lines.order_by("id"))
     form = CreditNoteForm(request.POST or None, lines=lines, remaining=services.credit_remaining_by_line(invoice),
                           uncredited=position["uncredited"])
-    credit = handle(request, form, lambda d: services.credit_note_raise(
+    limits = limits_for(request.user, ControlAction.CREDIT_NOTE)
+    if limits.alone is None:
+        form.submit_label = "Send for approval"
+    credit = handle(request, form, lambda d: services.credit_note_request(
         invoice=invoice, reason=d["reason"], actor=request.user, lines=form.credit_lines()))
+    if isinstance(credit, ControlRequest):
+        messages.success(request, f"Credit note of {format_pounds(credit.amount)} for invoice {invoice.number} sent "
+                                  f"for approval as {credit.reference}: nothing is credited until someone else "
+                                  "approves it")
+        return redirect("casework:control_request_detail", pk=credit.pk)
     if credit:
         text = f"Credit note {credit.number} of {format_pounds(-credit.total)} raised for invoice {invoice.number}"
         if credit.freed > 0:
@@ -168,7 +180,16 @@ def credit_note_create(request, pk: int):
                     ("Already credited", format_pounds(position["credited"])),
                     ("Not yet credited", format_pounds(position["uncredited"])),
                     ("Paid", format_pounds(position["paid"])),
-                    ("Written off", format_pounds(position["written_off"]))]})
+                    ("Written off", format_pounds(position["written_off"])),
+                    ("Who decides", _credit_decider(limits))]})
+
+
+def _credit_decider(limits) -> str:
+    if limits.alone is None:
+        return "A team leader: your credit note is sent for approval, and nothing is credited until it is approved"
+    period = f" for one client in {limits.period_days} days" if limits.period_days else ""
+    return (f"You may raise credit notes of up to {format_pounds(limits.alone)}{period} yourself; a larger one is "
+            "sent to someone else for approval")
 
 
 # Billing preview -------------------------------------------------------------------------------
@@ -255,4 +276,4 @@ def client_invoices_panel(client: Client, request) -> dict:
     return {"title": "Invoices and assessed charges", "template": "debt/includes/client_invoices.html",
             "context": {"client": client, "invoices": invoices, "charges": charges,
                         "can_record_payment": has_any_role(request.user, {Role.INCOME_OFFICER, Role.TEAM_LEADER}),
-                        "can_refund": has_any_role(request.user, {Role.TEAM_LEADER})}}
+                        "can_refund": has_any_role(request.user, {Role.INCOME_OFFICER, Role.TEAM_LEADER})}}

@@ -10,10 +10,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from casework.exports import Column, export_response, requested_format
-from casework.models import Client
+from casework.models import Client, ControlAction, ControlRequest
 from casework.money import format_pounds
 from casework.roles import READERS, Role, has_any_role
 from casework.selectors import client_balance
+from casework.services.controls import limits_for
 from casework.views.access import role_required
 from casework.views.forms import handle
 
@@ -36,8 +37,10 @@ from ..services import payments as services
 
 #: Who may record payments, import payment files and work the suspense queue.
 PAYMENT_RECORDERS = frozenset({Role.INCOME_OFFICER, Role.TEAM_LEADER})
-#: Who may reverse a payment or refund a credit.
+#: Who may reverse a payment.
 PAYMENT_REVERSERS = frozenset({Role.TEAM_LEADER})
+#: Who may refund a client's credit: within their REFUND limit at once, above it a team leader approves.
+REFUNDERS = frozenset({Role.INCOME_OFFICER, Role.TEAM_LEADER})
 #: Who may move a payment from one invoice to another (those who allocate payments when recording them).
 PAYMENT_REALLOCATORS = PAYMENT_RECORDERS
 #: Who may download a stored payment file (it holds the bank's or cash office's data as received).
@@ -319,14 +322,30 @@ def suspense_return(request, pk: int):
                       _suspense_summary(row))
 
 
-@role_required(PAYMENT_REVERSERS)
+@role_required(REFUNDERS)
 def refund_create(request, client_pk: int):
     client = get_object_or_404(Client, pk=client_pk)
     form = RefundForm(request.POST or None)
     entry = handle(request, form, lambda d: services.refund_issue(client=client, actor=request.user, **d))
+    if isinstance(entry, ControlRequest):
+        messages.success(request, f"Refund of {format_pounds(entry.amount)} sent for approval as {entry.reference}: "
+                                  "nothing is paid until a team leader approves it")
+        return redirect("casework:control_request_detail", pk=entry.pk)
     if entry:
         messages.success(request, f"Refund of {format_pounds(entry.amount)} posted")
         return redirect("casework:client_statement", pk=client.pk)
     return _form_page(request, form, f"Refund {client.full_name}", reverse("casework:client_detail", args=[client.pk]),
                       [("Client", f"{client.full_name} ({client.reference})"),
-                       ("In credit", format_pounds(max(-client_balance(client), 0)))])
+                       ("In credit", format_pounds(max(-client_balance(client), 0))),
+                       *([("Waiting for approval", format_pounds(waiting))]
+                         if (waiting := services.refunds_waiting(client)) else []),
+                       ("Who decides", _refund_decider(request.user))])
+
+
+def _refund_decider(user) -> str:
+    limits = limits_for(user, ControlAction.REFUND)
+    if limits.alone is None:
+        return "A team leader: your refund is sent for approval, and nothing is paid until it is approved"
+    period = f" for one client in {limits.period_days} days" if limits.period_days else ""
+    return (f"You may refund up to {format_pounds(limits.alone)}{period} yourself; a larger refund is sent to a "
+            "team leader for approval")

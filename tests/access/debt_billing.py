@@ -7,7 +7,8 @@ from debt.models import BillingCycle
 from ..factories_debt import AssessedChargeFactory, InvoiceFactory, InvoiceLineFactory
 
 BILLING_WRITERS = frozenset({Role.INCOME_OFFICER, Role.TEAM_LEADER})
-CREDITORS = frozenset({Role.TEAM_LEADER})
+#: Officers ask for credit notes too; whether one is raised at once or waits for approval is the money controls'.
+CREDITORS = frozenset({Role.INCOME_OFFICER, Role.TEAM_LEADER})
 
 MATRIX: dict = {
     "debt:charge_list": (READERS, "GET", "page"),

@@ -3,6 +3,8 @@ from casework.roles import READERS, Role
 
 PAYMENT_RECORDERS = frozenset({Role.INCOME_OFFICER, Role.TEAM_LEADER})
 PAYMENT_REVERSERS = frozenset({Role.TEAM_LEADER})
+#: Officers refund too: within their REFUND limit at once, above it a team leader approves.
+REFUNDERS = frozenset({Role.INCOME_OFFICER, Role.TEAM_LEADER})
 PAYMENT_REALLOCATORS = PAYMENT_RECORDERS
 IMPORT_FILE_READERS = frozenset({Role.INCOME_OFFICER, Role.TEAM_LEADER, Role.AUDITOR})
 
@@ -18,7 +20,7 @@ MATRIX: dict = {
     "debt:suspense_list": (READERS, "GET", "page"),
     "debt:suspense_match": (PAYMENT_RECORDERS, "GET", "page"),
     "debt:suspense_return": (PAYMENT_RECORDERS, "GET", "page"),
-    "debt:refund_create": (PAYMENT_REVERSERS, "GET", "page"),
+    "debt:refund_create": (REFUNDERS, "GET", "page"),
 }
 
 
