@@ -1,6 +1,7 @@
-"""Administration of provider payments reference data: service types, bands, rates (added, never
-changed), guide prices, visit tolerance rules, payment schedules, the Bacs originator, the
-journal's control codes and the notice period paid after a client's death."""
+"""Administration of provider payments reference data: service types, bands, rates (read only:
+added on the provider's page with a second person's approval), guide prices, visit tolerance rules,
+payment schedules, the Bacs originator, the journal's control codes, the notice period paid after a
+client's death and the rule that flags an unusual payment in a run."""
 from django.contrib import admin
 
 from .models import (
@@ -9,6 +10,7 @@ from .models import (
     DeathNoticePeriod,
     GuidePrice,
     JournalAccount,
+    PaymentFlagRule,
     PaymentSchedule,
     Rate,
     ServiceType,
@@ -29,23 +31,23 @@ class BandAdmin(admin.ModelAdmin):
 
 @admin.register(Rate)
 class RateAdmin(admin.ModelAdmin):
-    """Rates are added here or on the provider's page; an existing rate is never edited (a new rate
-    from a later date replaces it)."""
+    """Rates are read here. They are added on the provider's page, where a team leader other than
+    who asked approves each one (or by an approved uplift); an existing rate is never edited (a new
+    rate from a later date replaces it)."""
 
     list_display = ["provider", "service_type", "band", "rate", "effective_from", "uplift", "withdrawn_at"]
     list_filter = ["service_type", "band"]
     search_fields = ["provider__name", "provider__supplier_number"]
     fields = ["provider", "service_type", "band", "rate", "effective_from", "reason"]
 
+    def has_add_permission(self, request):
+        return False
+
     def has_change_permission(self, request, obj=None):
         return obj is None and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def save_model(self, request, obj, form, change):
-        obj.created_by = request.user
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(GuidePrice)
@@ -80,3 +82,10 @@ class DeathNoticePeriodAdmin(admin.ModelAdmin):
 
     list_display = ["billing_basis", "service_type", "effective_from", "days", "note"]
     list_filter = ["billing_basis"]
+
+
+@admin.register(PaymentFlagRule)
+class PaymentFlagRuleAdmin(admin.ModelAdmin):
+    """When a provider's payment in a run is flagged as unusual: add a row from a date to change it."""
+
+    list_display = ["effective_from", "ratio", "usual_runs", "note"]

@@ -70,12 +70,13 @@ class DecisionForm(GovForm):
 
 
 class RateForm(GovForm):
-    submit_label = "Add rate"
+    submit_label = "Ask for approval"
     service_type = forms.ModelChoiceField(label="Service type", queryset=ServiceType.objects.all())
     band = forms.ModelChoiceField(label="Band", queryset=Band.objects.all())
     rate = MoneyField(label="Rate per unit, in pounds")
     effective_from = _date("Effective from")
-    reason = _text("Reason", 300, required=False)
+    reason = _text("Reason", 300, rows=2,
+                   help_text="For the team leader who approves it: a new rate is on the card only once they have")
 
 
 class PackageForm(GovForm):

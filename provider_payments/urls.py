@@ -38,6 +38,7 @@ urlpatterns = [
     path("runs/new/", runs.run_start_view, name="run_start"),
     path("runs/<int:pk>/", runs.run_detail, name="run_detail"),
     path("runs/<int:pk>/release/", runs.run_release, name="run_release"),
+    path("runs/<int:pk>/exceptions/", runs.run_exceptions_view, name="run_exceptions"),
     path("runs/<int:pk>/files/<str:kind>/", runs.run_file, name="run_file"),
     path("payments/<int:pk>/remittance/", runs.remittance, name="remittance"),
     path("uplifts/", other.uplift_list, name="uplift_list"),

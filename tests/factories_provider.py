@@ -28,6 +28,11 @@ def leader():
     return UserFactory(username="provider-leader", roles=[Role.TEAM_LEADER])
 
 
+def second_officer():
+    """Another provider payment officer: approves what officer() imported or overrode."""
+    return UserFactory(username="provider-officer-2", roles=[Role.PROVIDER_PAYMENT_OFFICER])
+
+
 class ProviderFactory(DjangoModelFactory):
     class Meta:
         model = Provider

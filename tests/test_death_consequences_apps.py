@@ -337,7 +337,7 @@ def care():
 def paid_and_pending_claims(home):
     """Visits on 4 to 7 April paid; visits on 8 and 9 April validated, not yet approved."""
     paid = ecm(home, "".join(visit("SC500001", date(2026, 4, d)) for d in (4, 5, 6, 7)), reference="ECM-PAID")
-    claim_transition(claim=paid, to_status=ClaimStatus.APPROVED, actor=officer())
+    claim_transition(claim=paid, to_status=ClaimStatus.APPROVED, actor=leader())
     claim_transition(claim=paid, to_status=ClaimStatus.PAID, actor=officer())
     pending = ecm(home, visit("SC500001", date(2026, 4, 8)) + visit("SC500001", date(2026, 4, 9)),
                   reference="ECM-PENDING")
@@ -471,7 +471,7 @@ def test_validation_pays_care_within_a_notice_period_and_rejects_it_after(care):
     assert [l.result for l in lines] == [LineResult.ACCEPTED, LineResult.ACCEPTED, LineResult.REJECTED]
     assert lines[2].reason == ("After care ended on 7 April 2026, the notice period after the client's death on "
                                "5 April 2026")
-    claim_transition(claim=claim, to_status=ClaimStatus.APPROVED, actor=officer())
+    claim_transition(claim=claim, to_status=ClaimStatus.APPROVED, actor=leader())
     claim_transition(claim=claim, to_status=ClaimStatus.PAID, actor=officer())
     assert [p.payload["action"] for p in proposals_of(pp_death.KIND, client, date(2026, 4, 5))] == [
         "end_package", "end_package"]
@@ -482,7 +482,7 @@ def test_lines_approved_but_not_yet_paid_are_recovered_from_the_next_payment(car
     leader approves it) is offset against that payment."""
     client, home, _, _ = care
     claim = ecm(home, visit("SC500001", date(2026, 4, 6)), reference="ECM-APPROVED")
-    claim_transition(claim=claim, to_status=ClaimStatus.APPROVED, actor=officer())
+    claim_transition(claim=claim, to_status=ClaimStatus.APPROVED, actor=leader())
     client = record_death(client, date(2026, 4, 5))
     proposal = proposals_of(pp_death.KIND, client, date(2026, 4, 5))[-1]
     assert proposal.summary == ("Recover £24.00 paid or approved to Moorland Care Ltd for care after it ended (1 claim "

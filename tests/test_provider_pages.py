@@ -41,7 +41,7 @@ def test_a_malformed_claim_file_shows_each_row_and_imports_nothing(client_as, pr
     assert Claim.objects.count() == 0
 
 
-def test_officer_imports_overrides_and_approves_a_claim(client_as, provider):
+def test_officer_imports_and_overrides_a_claim_and_someone_else_approves_it(client_as, provider):
     http = client_as(Role.PROVIDER_PAYMENT_OFFICER)
     response = _import(http, provider, "SC500001,homecare,2026-03-23,2,24.00,48.00\nSC500001,homecare,2026-03-23,2,24.00,48.00\n")
     claim = Claim.objects.get()
@@ -58,7 +58,15 @@ def test_officer_imports_overrides_and_approves_a_claim(client_as, provider):
     export = http.get(reverse("provider_payments:claim_detail", args=[claim.pk]) + "?format=csv")
     text = b"".join(export.streaming_content).decode()
     assert "Half the visit confirmed" in text and text.count("\n") == 3
-    http.post(reverse("provider_payments:claim_approve", args=[claim.pk]), {"note": ""})
+    # The officer who imported and overrode it may not approve it: the page says who may.
+    refused = http.post(reverse("provider_payments:claim_approve", args=[claim.pk]), {"note": ""})
+    assert refused.status_code == 200
+    assert ("You made or changed this, so someone else must approve this claim: you imported it and overrode row 3. "
+            "Another provider payment officer or a team leader may approve it") in refused.content.decode()
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.VALIDATED and not provider.ledger.exists()
+    leader = client_as(Role.TEAM_LEADER)
+    leader.post(reverse("provider_payments:claim_approve", args=[claim.pk]), {"note": ""})
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.APPROVED
     assert provider.ledger.get().amount == Decimal("-60.00")
@@ -78,16 +86,17 @@ def test_run_files_are_held_until_the_run_is_released(client_as, provider, djang
     from casework.runs.services import run_start
     from provider_payments.models import PaymentRun
     from provider_payments.services.claims import claim_transition
-    from tests.factories_provider import officer
+    from tests.factories_provider import leader
 
     claim = invoice(provider, "SC500001,homecare,2026-03-23,2,24.00,48.00\n")
-    claim_transition(claim=claim, to_status=ClaimStatus.APPROVED, actor=officer())
+    claim_transition(claim=claim, to_status=ClaimStatus.APPROVED, actor=leader())
     with django_capture_on_commit_callbacks(execute=True):
         run_start(job="provider_payments", business_date=date(2026, 4, 20), trigger="schedule")
     payment_run = PaymentRun.objects.get()
     http = client_as(Role.TEAM_LEADER)
     url = reverse("provider_payments:run_file", args=[payment_run.pk, "bacs"])
     assert http.get(url)["Location"] == reverse("provider_payments:run_detail", args=[payment_run.pk])
+    http.get(reverse("provider_payments:run_exceptions", args=[payment_run.pk]))
     http.post(reverse("provider_payments:run_release", args=[payment_run.pk]), {"note": ""})
     response = http.get(url)
     assert response.status_code == 200

@@ -32,10 +32,11 @@ from provider_payments.services.overpayments import (
     overpayments_after_death,
 )
 from provider_payments.services.payment_run import payment_run_transition
+from provider_payments.services.run_review import exceptions_open
 from provider_payments.services.urgent import urgent_request, urgent_transition
 
 from .factories import ClientFactory, UserFactory
-from .factories_provider import CarePackageFactory, ProviderFactory, RateFactory, leader, officer, service
+from .factories_provider import CarePackageFactory, ProviderFactory, RateFactory, leader, officer, second_officer, service
 from .test_provider_validation import ecm, invoice, visit
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +72,7 @@ def approved_claim(django_capture_on_commit_callbacks):
     CarePackageFactory(provider=provider, client=ClientFactory(reference="SC500001"))
     claim = ecm(provider, visit("SC500001", date(2026, 3, 24)) + visit("SC500001", date(2026, 3, 24), "17:00", actual=45)
                 + visit("SC500001", date(2026, 3, 24), "17:00"))
-    claim_transition(claim=claim, to_status=ClaimStatus.APPROVED, actor=officer())
+    claim_transition(claim=claim, to_status=ClaimStatus.APPROVED, actor=second_officer())
     return provider, claim
 
 
@@ -130,7 +131,7 @@ def test_offsets_reduce_the_payment_and_recover_the_overpayment(approved_claim, 
     provider, _ = approved_claim
     found = overpayment_record(provider=provider, amount=Decimal("50.00"), source=OverpaymentSource.AUDIT,
                                description="Audit of February visits", actor=officer())
-    with pytest.raises(DomainError, match="Someone other than the person who asked"):
+    with pytest.raises(DomainError, match="You made or changed this, so someone else must approve the recovery"):
         overpayment_transition(overpayment=found, to_status=OverpaymentStatus.APPROVED,
                                actor=leader_same(found))
     overpayment_transition(overpayment=found, to_status=OverpaymentStatus.APPROVED, actor=leader())
@@ -188,7 +189,7 @@ def test_an_upheld_dispute_is_paid_on_the_next_run(django_capture_on_commit_call
     RateFactory(provider=provider, rate=Decimal("24.00"))
     CarePackageFactory(provider=provider, client=ClientFactory(reference="SC500001"))
     claim = invoice(provider, "SC500001,homecare,2026-03-23,2,25.00,50.00\n")
-    claim_transition(claim=claim, to_status=ClaimStatus.APPROVED, actor=officer())
+    claim_transition(claim=claim, to_status=ClaimStatus.APPROVED, actor=second_officer())
     line = claim.lines.get()
     assert line.result == LineResult.ADJUSTED
     dispute = dispute_open(claim=claim, lines=[line], reason="Our contract rate is £25.00", actor=officer())
@@ -228,9 +229,10 @@ def test_release_needs_a_team_leader_other_than_who_started_the_run(approved_cla
     payment_run = PaymentRun.objects.get()
     with pytest.raises(NotAllowed):
         payment_run_transition(payment_run=payment_run, to_status=PaymentRunStatus.RELEASED, actor=officer())
-    with pytest.raises(DomainError, match="Someone other than the person who started the run"):
+    with pytest.raises(NotAllowed, match="someone else must release the run you started"):
         payment_run_transition(payment_run=payment_run, to_status=PaymentRunStatus.RELEASED, actor=starter)
     other = UserFactory(username="second-leader", roles=["Team leader"])
+    exceptions_open(payment_run=payment_run, user=other)
     payment_run = payment_run_transition(payment_run=payment_run, to_status=PaymentRunStatus.RELEASED, actor=other)
     assert payment_run.status == PaymentRunStatus.RELEASED and payment_run.released_by == other
 
@@ -240,7 +242,7 @@ def test_urgent_payment_needs_a_second_person_and_goes_on_the_ledger():
     requester = leader()
     urgent = urgent_request(provider=provider, amount=Decimal("4000.00"), method=UrgentMethod.FASTER,
                             reason="Provider cannot meet payroll", actor=requester)
-    with pytest.raises(DomainError, match="Someone other than the person who asked"):
+    with pytest.raises(DomainError, match="You made or changed this, so someone else must decide the urgent payment"):
         urgent_transition(urgent=urgent, to_status=UrgentStatus.APPROVED, actor=requester)
     urgent_transition(urgent=urgent, to_status=UrgentStatus.APPROVED,
                       actor=UserFactory(username="second-leader", roles=["Team leader"]))

@@ -86,7 +86,7 @@ def test_uplift_needs_a_team_leader_other_than_its_author_and_applies_in_one_go(
                            percentage=Decimal("5"), providers=[a], actor=leader())
     with pytest.raises(NotAllowed):
         uplift_transition(uplift=uplift, to_status=UpliftStatus.APPROVED, actor=officer())
-    with pytest.raises(DomainError, match="Someone other than the person who asked"):
+    with pytest.raises(DomainError, match="You made or changed this, so someone else must approve the uplift"):
         uplift_transition(uplift=uplift, to_status=UpliftStatus.APPROVED, actor=leader())
     with pytest.raises(DomainError, match="cannot move from draft to applied"):
         uplift_transition(uplift=uplift, to_status=UpliftStatus.APPLIED, actor=leader())
@@ -172,7 +172,7 @@ def test_bank_details_change_only_when_a_second_person_approves():
                                  account_name="Moorside Care", evidence="Call back to known number", actor=requester)
     provider.refresh_from_db()
     assert provider.sort_code == ""  # nothing changes until approved
-    with pytest.raises(DomainError, match="Someone other than the person who asked"):
+    with pytest.raises(DomainError, match="You made or changed this, so someone else must decide the change"):
         bank_change_decide(change=change, approve=True, actor=requester)
     change = bank_change_decide(change=change, approve=True, actor=leader())
     provider.refresh_from_db()
@@ -193,7 +193,7 @@ def test_validated_actual_cost_caps_the_income_charge_through_the_billing_seam()
     claim = ecm(provider, we11_visits("SC500001"), end=date(2026, 4, 19))
     week = (date(2026, 3, 23), date(2026, 3, 29))
     assert actual_weekly_cost(package.client, home_care.pk, *week) is None  # not approved yet: no cap
-    claim_transition(claim=claim, to_status=ClaimStatus.APPROVED, actor=officer())
+    claim_transition(claim=claim, to_status=ClaimStatus.APPROVED, actor=leader())
     # Week of 23 March: 14 visits, three of 45 minutes, all other paid as planned: 13.25 h × £24.00.
     assert actual_weekly_cost(package.client, home_care.pk, *week) == Decimal("318.00")
     assert actual_weekly_cost(package.client, home_care.pk, date(2026, 4, 20), date(2026, 4, 26)) is None

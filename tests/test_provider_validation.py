@@ -12,7 +12,16 @@ from provider_payments.services.claims import claim_import, claim_totals, claim_
 from provider_payments.services.rates import rate_add
 
 from .factories import ClientFactory
-from .factories_provider import CarePackageFactory, ProviderFactory, RateFactory, band, leader, officer, service
+from .factories_provider import (
+    CarePackageFactory,
+    ProviderFactory,
+    RateFactory,
+    band,
+    leader,
+    officer,
+    second_officer,
+    service,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -242,5 +251,5 @@ def test_only_officers_and_team_leaders_approve_claims(setup, user_for):
     claim = ecm(provider, visit("SC500001", date(2026, 3, 24)))
     with pytest.raises(NotAllowed):
         claim_transition(claim=claim, to_status=ClaimStatus.APPROVED, actor=user_for(Role.INCOME_OFFICER))
-    claim_transition(claim=claim, to_status=ClaimStatus.APPROVED, actor=officer())
+    claim_transition(claim=claim, to_status=ClaimStatus.APPROVED, actor=second_officer())
     assert provider.ledger.get().amount == Decimal("-24.00")

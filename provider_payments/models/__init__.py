@@ -1,4 +1,5 @@
 from .claims import Claim, ClaimLine, Dispute, DisputeNote
+from .controls import ClaimLineOverride, PaymentFlagRule, PaymentRunExceptionsOpened
 from .deaths import DeathNoticePeriod
 from .exceptions import (
     ExceptionOutcome,
@@ -32,4 +33,5 @@ __all__ = [
     "UrgentPayment",
     "ExceptionOutcome", "ExceptionRule", "ExceptionStatus", "HighCostException", "HighCostExceptionNote",
     "HighCostExceptionTrigger", "NoSavingReason", "ProviderContract", "UrgentPlacement",
+    "ClaimLineOverride", "PaymentFlagRule", "PaymentRunExceptionsOpened",
 ]

@@ -10,6 +10,7 @@ from casework.models import TimelineEntry
 from casework.money import ZERO, to_pennies
 from casework.roles import has_any_role
 from casework.services import DomainError, NotAllowed
+from casework.services.controls import require_other_person as _require_other_person
 
 from ..constants import ENTRY_SIGN, ProviderEntryKind
 from ..models import Provider, ProviderEvent, ProviderLedgerEntry
@@ -47,8 +48,14 @@ def require_role(actor, roles, action: str) -> None:
 
 
 def require_other_person(actor, first, action: str) -> None:
-    if first is not None and actor.pk == first.pk:
-        raise DomainError(f"Someone other than the person who asked must {action}")
+    """The shared two-person rule (casework.services.controls.require_other_person), kept under
+    this name for the provider services that call it."""
+    _require_other_person(actor, first, action=action)
+
+
+def provider_subject(provider: Provider) -> str:
+    """How a provider is named on the money controls' records: name and supplier number."""
+    return f"{provider.name} ({provider.supplier_number})"
 
 
 def refuse_transition(kind: str, reference: str, current_label: str, target_label: str):

@@ -9,6 +9,9 @@
    the ledger entries. A provider already paid in this run is reported, never paid again.
 3. `finish(run)`: the Bacs Standard 18 file and the finance journal, through the storage API, and
    the PaymentRun waiting for a team leader's approval before its files are released.
+4. `payment_run_transition`: release by a team leader other than who started the run, who has
+   opened the run's exceptions (services/run_review.py) since it was prepared; recorded as a
+   MoneyAction with the starter as maker and the releaser as checker.
 """
 from collections import defaultdict
 from datetime import date, timedelta
@@ -20,11 +23,12 @@ from django.db.models import Q, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from casework.models import Run
+from casework.models import ControlAction, Run
 from casework.money import ZERO, format_pounds, to_pennies
 from casework.roles import Role
 from casework.runs.registry import Skip
-from casework.services import DomainError
+from casework.services import DomainError, NotAllowed
+from casework.services.controls import money_action_record, why_same_person
 from casework.services.system import system_user
 
 from ..bacs import BacsCredit, Originator, journal_csv, standard18
@@ -58,6 +62,7 @@ from .common import event, ledger_post, refuse_transition, require_role
 from .overpayments import overpayment_outstanding, overpayment_transition
 from .providers import provider_is_payable
 from .rates import RateBook, commissioned_cost, package_unit_rate
+from .run_review import exceptions_opened_by
 
 JOB_CODE = "provider_payments"
 RUN_RELEASERS = frozenset({Role.TEAM_LEADER})
@@ -273,7 +278,8 @@ def run_totals_balance(payment_run: PaymentRun) -> bool:
 @transaction.atomic
 def payment_run_transition(*, payment_run: PaymentRun, to_status: str, actor, reason: str = "") -> PaymentRun:
     """The one way a payment run changes status: releasing its files needs a team leader, totals that
-    balance, the engine's run to have finished, and someone other than who started it."""
+    balance, the engine's run to have finished, someone other than who started it, and that person
+    to have opened the run's exceptions since it was prepared."""
     payment_run = PaymentRun.objects.select_for_update().select_related("run").get(pk=payment_run.pk)
     if payment_run.status == to_status:
         return payment_run
@@ -287,8 +293,12 @@ def payment_run_transition(*, payment_run: PaymentRun, to_status: str, actor, re
     if to_status == PaymentRunStatus.RELEASED:
         if not run_totals_balance(payment_run):
             raise DomainError("The payments do not add up to the Bacs file's total: the run cannot be released")
-        if payment_run.run.started_by_id == actor.pk:
-            raise DomainError("Someone other than the person who started the run must approve it")
+        if why := why_same_person(actor, payment_run.run.started_by_id,
+                                  action="release the run you started: another team leader approves it"):
+            raise NotAllowed(why)
+        if exceptions_opened_by(payment_run, actor) is None:
+            raise DomainError(f"Open the exceptions of {payment_run.reference} before releasing it: its unusual "
+                              f"payments, the lines overridden by hand and the upheld disputes it pays")
         payment_run.released_by, payment_run.released_at = actor, timezone.now()
         fields += ["released_by", "released_at"]
     payment_run.status = to_status
@@ -297,4 +307,12 @@ def payment_run_transition(*, payment_run: PaymentRun, to_status: str, actor, re
 
     RunEvent.objects.create(run=payment_run.run, action=f"provider_payments.{to_status}", old_value="",
                             new_value=to_status, reason=reason[:300], actor=actor)
+    if to_status == PaymentRunStatus.RELEASED:
+        money_action_record(action=ControlAction.PAYMENT_RUN, amount=payment_run.total,
+                            subject=f"Payment run {payment_run.reference} ({payment_run.payment_count} providers)",
+                            reference=payment_run.reference,
+                            summary=f"Payment run {payment_run.reference} released: {payment_run.payment_count} "
+                                    f"payments, {format_pounds(payment_run.total)} by Bacs",
+                            maker=payment_run.run.started_by or system_user(), made_at=payment_run.prepared_at,
+                            checker=actor)
     return payment_run

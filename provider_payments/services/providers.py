@@ -4,12 +4,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from casework.models import ControlAction
+from casework.money import ZERO
 from casework.services import DomainError
+from casework.services.controls import money_action_record, require_other_person
 
 from ..constants import BankChangeStatus, ProviderStatus
 from ..models import BankDetailsChange, PaymentSchedule, Provider
 from ..models.providers import normalise_account_name, normalise_account_number, normalise_sort_code
-from .common import event, require_other_person
+from .common import event, provider_subject
 
 PROVIDER_FIELDS = ["name", "supplier_number", "cqc_location_id", "contact_name", "contact_phone", "remittance_email",
                    "address", "payment_terms_days", "payment_schedule", "status", "ecm_mapping"]
@@ -86,7 +89,9 @@ def bank_change_decide(*, change: BankDetailsChange, approve: bool, actor, note:
     change = BankDetailsChange.objects.select_for_update().get(pk=change.pk)
     if change.status != BankChangeStatus.PENDING:
         raise DomainError(f"This change was already {change.get_status_display().lower()}")
-    require_other_person(actor, change.requested_by, "approve a change of bank details")
+    require_other_person(actor, change.requested_by_id,
+                         action="decide the change of bank details you asked for: another officer or a team leader "
+                                "decides")
     if not approve and not note.strip():
         raise DomainError("Give the reason for rejecting the change", field="note")
     change.status = BankChangeStatus.APPROVED if approve else BankChangeStatus.REJECTED
@@ -98,6 +103,12 @@ def bank_change_decide(*, change: BankDetailsChange, approve: bool, actor, note:
         provider.sort_code, provider.account_number = change.sort_code, change.account_number
         provider.account_name = change.account_name
         provider.save(update_fields=["sort_code", "account_number", "account_name"])
+        # Moves no money itself, but decides where every later payment goes.
+        money_action_record(action=ControlAction.BANK_DETAILS, amount=ZERO, subject=provider_subject(provider),
+                            reference=f"Bank change {change.pk}",
+                            summary=f"Bank details changed from {old['account']} to "
+                                    f"{_masked(change.sort_code, change.account_number)}",
+                            maker=change.requested_by, made_at=change.requested_at, checker=actor)
     event(provider, f"provider.bank.{change.status}",
           f"Change of bank details {change.get_status_display().lower()}", actor, old=old,
           new={"account": _masked(change.sort_code, change.account_number), "name": change.account_name,

@@ -8,13 +8,15 @@ from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from casework.money import ZERO, to_pennies
+from casework.models import ControlAction
+from casework.money import ZERO, format_pounds, to_pennies
 from casework.roles import Role
 from casework.services import DomainError
+from casework.services.controls import money_action_record, require_other_person
 
 from ..constants import Rounding, UpliftMethod, UpliftStatus
 from ..models import CarePackage, PaymentRun, Rate, Uplift
-from .common import event, refuse_transition, require_other_person, require_role
+from .common import event, refuse_transition, require_role
 from .rates import RateBook, rate_add
 
 UPLIFT_APPROVERS = frozenset({Role.TEAM_LEADER})
@@ -119,11 +121,13 @@ def uplift_transition(*, uplift: Uplift, to_status: str, actor, reason: str = ""
     made = 0
     if to_status == UpliftStatus.APPROVED:
         require_role(actor, UPLIFT_APPROVERS, "approve uplifts")
-        require_other_person(actor, uplift.created_by, "approve the uplift")
+        require_other_person(actor, uplift.created_by_id,
+                             action="approve the uplift you made: another team leader approves it")
         uplift.approved_by = actor
         fields.append("approved_by")
     elif to_status == UpliftStatus.APPLIED:
         require_role(actor, UPLIFT_APPROVERS, "apply uplifts")
+        weekly_change = uplift_preview(uplift)["weekly_change"]
         for rate in cohort(uplift):
             rate_add(provider=rate.provider, service_type=rate.service_type, band=rate.band,
                      rate=new_rate_for(uplift, rate.rate), effective_from=uplift.effective_from, actor=actor,
@@ -131,6 +135,13 @@ def uplift_transition(*, uplift: Uplift, to_status: str, actor, reason: str = ""
             made += 1
         uplift.applied_at = timezone.now()
         fields.append("applied_at")
+        approval = uplift.history.filter(status=UpliftStatus.APPROVED).order_by("history_date").first()
+        money_action_record(action=ControlAction.UPLIFT, amount=weekly_change, subject=f"Uplift {uplift.name}",
+                            reference=f"Uplift {uplift.pk}",
+                            summary=f"Uplift '{uplift.name}' applied: {made} rates from {uplift.effective_from:%d %B %Y}, "
+                                    f"{format_pounds(weekly_change)} a week on current packages",
+                            maker=uplift.created_by, made_at=uplift.created_at, checker=uplift.approved_by,
+                            checked_at=approval.history_date if approval else None)
     elif to_status == UpliftStatus.REVERSED:
         require_role(actor, UPLIFT_APPROVERS, "reverse uplifts")
         if not reason.strip():

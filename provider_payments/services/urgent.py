@@ -5,13 +5,15 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from casework.models import ControlAction
 from casework.money import MoneyError, format_pounds, to_pennies
 from casework.roles import Role
 from casework.services import DomainError
+from casework.services.controls import money_action_record, require_other_person
 
 from ..constants import ProviderEntryKind, UrgentMethod, UrgentStatus
 from ..models import Provider, UrgentPayment
-from .common import event, ledger_post, refuse_transition, require_other_person, require_role
+from .common import event, ledger_post, provider_subject, refuse_transition, require_role
 from .providers import provider_is_payable
 
 URGENT_APPROVERS = frozenset({Role.TEAM_LEADER})
@@ -53,7 +55,8 @@ def urgent_transition(*, urgent: UrgentPayment, to_status: str, actor, paid_on: 
     fields = ["status"]
     if to_status in (UrgentStatus.APPROVED, UrgentStatus.REJECTED):
         require_role(actor, URGENT_APPROVERS, "decide urgent payments")
-        require_other_person(actor, urgent.requested_by, "approve an urgent payment")
+        require_other_person(actor, urgent.requested_by_id, action="decide the urgent payment you asked for: "
+                                                                  "another team leader decides")
         urgent.approved_by = actor
         fields.append("approved_by")
     if to_status == UrgentStatus.REJECTED and not reason.strip():
@@ -69,6 +72,12 @@ def urgent_transition(*, urgent: UrgentPayment, to_status: str, actor, paid_on: 
     old = urgent.status
     urgent.status = to_status
     urgent.save(update_fields=fields)
+    if to_status == UrgentStatus.APPROVED:
+        money_action_record(action=ControlAction.URGENT_PAYMENT, amount=urgent.amount,
+                            subject=provider_subject(urgent.provider), reference=f"URG-{urgent.pk:06d}",
+                            summary=f"Urgent {urgent.get_method_display()} of {format_pounds(urgent.amount)} approved: "
+                                    f"{urgent.reason}", maker=urgent.requested_by, made_at=urgent.requested_at,
+                            checker=actor)
     event(urgent.provider, "provider.urgent.status", f"Urgent payment of {format_pounds(urgent.amount)} "
           f"{UrgentStatus(to_status).label.lower()}", actor, old={"status": old}, new={"status": to_status, "reason": reason})
     return urgent

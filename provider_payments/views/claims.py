@@ -1,9 +1,12 @@
 """Claims: import, the validation results, overriding a line, approval; and disputes."""
+from decimal import Decimal
+
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from casework.exports import Column, export_response, requested_format
+from casework.models import ControlRequest
 from casework.money import format_pounds
 from casework.roles import has_any_role
 from casework.views.access import role_required
@@ -70,13 +73,16 @@ def claim_import(request):
 @role_required(VIEWERS)
 def claim_detail(request, pk: int):
     claim = get_object_or_404(Claim.objects.select_related("provider", "approved_by", "payment__payment_run"), pk=pk)
-    lines = ClaimLine.objects.filter(claim=claim).order_by("row_number")
+    lines = ClaimLine.objects.filter(claim=claim).select_related("overridden_by").order_by("row_number")
+    lines_by_id = dict(ClaimLine.objects.filter(claim=claim).values_list("pk", "row_number"))
     if request.GET.get("result") in LineResult.values:
         lines = lines.filter(result=request.GET["result"])
     if fmt := requested_format(request):
         return export_response(lines, LINE_COLUMNS, f"claim-{claim.reference}", fmt)
     totals = services.claim_totals(claim)
     editable = claim.status == ClaimStatus.VALIDATED and has_any_role(request.user, WORKERS)
+    waiting = {r.payload.get("line"): r for r in services.pending_overrides(claim)}
+    cannot_approve = services.why_cannot_approve(claim, request.user) if editable else None
     summary = [("Provider", claim.provider.name), ("Period", f"{claim.period_start:%d %B %Y} to {claim.period_end:%d %B %Y}"),
                ("Source", claim.get_source_display()), ("Status", claim.get_status_display()),
                ("Claimed", format_pounds(totals["claimed"])), ("Payable", format_pounds(totals["payable"])),
@@ -85,8 +91,14 @@ def claim_detail(request, pk: int):
                ("Lines", f"{totals['accepted']} accepted, {totals['adjusted']} adjusted, {totals['rejected']} rejected")]
     if claim.payment_id:
         summary.append(("Paid in", claim.payment.payment_run.reference))
+    if waiting:
+        summary.append(("Overrides waiting for approval", ", ".join(
+            f"row {lines_by_id[line_id]} ({r.reference})" if line_id in lines_by_id else r.reference
+            for line_id, r in waiting.items())))
+    if cannot_approve:
+        summary.append(("Who may approve it", cannot_approve))
     actions = []
-    if editable:
+    if editable and not cannot_approve:
         actions.append(("Approve claim", reverse("provider_payments:claim_approve", args=[pk])))
     if claim.status in (ClaimStatus.APPROVED, ClaimStatus.PAID) and has_any_role(request.user, WORKERS) and (
             totals["adjusted"] or totals["rejected"]):
@@ -94,11 +106,17 @@ def claim_detail(request, pk: int):
     def row(l):
         cells = [cell(l.row_number), cell(l.client_reference), cell(f"{l.service_date:%d %b %Y}"),
                  cell(l.start_time.strftime("%H:%M") if l.start_time else ""), money(l.amount), money(l.payable_amount),
-                 cell(l.get_result_display(), tag=RESULT_TAGS.get(l.result)),
-                 cell(l.override_note and f"{l.override_note} (overridden; was {l.get_validated_result_display().lower()})"
-                      or l.reason)]
+                 cell(l.get_result_display(), tag=RESULT_TAGS.get(l.result))]
+        if l.pk in waiting:
+            r = waiting[l.pk]
+            cells.append(cell(f"Override waiting for approval: {format_pounds(Decimal(r.payload['payable_amount']))} "
+                              f"asked for ({r.reference})", reverse("casework:control_request_detail", args=[r.pk])))
+        else:
+            cells.append(cell(l.override_note and f"{l.override_note} (overridden by {_name(l.overridden_by)}; was "
+                                                  f"{l.get_validated_result_display().lower()})" or l.reason))
         if editable:
-            cells.append(cell("Change result", reverse("provider_payments:claim_line_override", args=[l.pk])))
+            cells.append(cell("Change result", reverse("provider_payments:claim_line_override", args=[l.pk]))
+                         if l.pk not in waiting else cell(""))
         return cells
     line_table = {"caption": "Lines and their results", "empty": "No lines.",
                   "headers": [("Row", False), ("Client", False), ("Date", False), ("Start", False), ("Claimed", True),
@@ -111,20 +129,38 @@ def claim_detail(request, pk: int):
         "links": [(f"Show {r} lines only", f"?result={r}") for r in (LineResult.ADJUSTED, LineResult.REJECTED)]})
 
 
+def _name(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user else "someone"
+
+
 @role_required(WORKERS)
 def claim_line_override(request, pk: int):
-    line = get_object_or_404(ClaimLine.objects.select_related("claim"), pk=pk)
+    line = get_object_or_404(ClaimLine.objects.select_related("claim", "package", "service_type"), pk=pk)
     form = OverrideForm(request.POST or None, initial={"result": line.result})
     done = handle(request, form, lambda d: services.claim_line_override(
         line=line, result=d["result"], note=d["note"], payable_amount=d["payable_amount"], actor=request.user))
+    if isinstance(done, ControlRequest):
+        messages.success(request, f"Row {line.row_number}: paying {format_pounds(Decimal(done.payload['payable_amount']))} "
+                                  f"needs a second person, so it is waiting for approval as {done.reference}. "
+                                  f"The claim cannot be approved until it is decided.")
+        return redirect("provider_payments:claim_detail", pk=line.claim_id)
     if done:
         messages.success(request, f"Row {done.row_number} is now {done.get_result_display().lower()}")
         return redirect("provider_payments:claim_detail", pk=line.claim_id)
+    ceiling = services.line_ceiling(line)
+    alone = max(line.payable_amount, min(ceiling.claimed, ceiling.commissioned_limit))
+    if request.method == "GET" and (waiting := services.pending_override_for(line)):
+        messages.warning(request, f"An override of this row is waiting for approval ({waiting.reference}): it must be "
+                                  f"decided, or withdrawn, before the row can be changed again")
     return form_page(request, form, f"Change the result of row {line.row_number}",
                      reverse("provider_payments:claim_detail", args=[line.claim_id]),
                      [("Client", line.client_reference), ("Date", f"{line.service_date:%d %B %Y}"),
                       ("Claimed", format_pounds(line.amount)), ("Payable", format_pounds(line.payable_amount)),
-                      ("Result", line.get_result_display()), ("Reason", line.reason or "None")],
+                      ("Result", line.get_result_display()), ("Reason", line.reason or "None"),
+                      ("Commissioned cost of the line", f"{format_pounds(ceiling.commissioned)} ({ceiling.why})"),
+                      ("Tolerance", format_pounds(ceiling.tolerance)),
+                      ("Needs a second person", f"Paying more than {format_pounds(alone)} on this row: it waits for "
+                                                f"a team leader's approval")],
                      caption=f"Claim {line.claim.reference}")
 
 
@@ -138,6 +174,9 @@ def claim_approve(request, pk: int):
     if done:
         messages.success(request, f"Claim {claim.reference} approved for the next payment run")
         return redirect("provider_payments:claim_detail", pk=pk)
+    if request.method == "GET" and claim.status == ClaimStatus.VALIDATED and (
+            why := services.why_cannot_approve(claim, request.user)):
+        messages.warning(request, why)
     totals = services.claim_totals(claim)
     return form_page(request, form, f"Approve claim {claim.reference}", reverse("provider_payments:claim_detail", args=[pk]),
                      [("Provider", claim.provider.name), ("Payable", format_pounds(totals["payable"])),

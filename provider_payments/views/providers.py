@@ -18,7 +18,7 @@ from ..models import BankDetailsChange, Dispute, Overpayment, PaymentRun, Provid
 from ..selectors import claims_to_approve
 from ..services import providers as services
 from ..services.common import provider_balance
-from ..services.rates import rate_add
+from ..services.rates import pending_rate_changes, rate_change_request
 from .common import VIEWERS, WORKERS, cell, form_page, list_page, money, table
 
 PROVIDER_COLUMNS = [
@@ -126,6 +126,11 @@ def provider_detail(request, pk: int):
         table("Rate card", RATE_COLUMNS[1:], rates, lambda r: [
             cell(r.service_type.name), cell(r.band.name), money(r.rate), cell(f"{r.effective_from:%d %b %Y}"),
             cell(r.uplift or ""), cell(f"{r.withdrawn_at:%d %b %Y}" if r.withdrawn_at else "")], numeric=("Rate",)),
+        {"caption": "Rates waiting for approval", "empty": "None.",
+         "headers": [("Request", False), ("Rate", False), ("Asked by", False), ("Reason", False)],
+         "rows": [[cell(r.reference, reverse("casework:control_request_detail", args=[r.pk])), cell(r.summary),
+                   cell(r.requested_by.get_full_name() or r.requested_by.username), cell(r.reason)]
+                  for r in pending_rate_changes(provider).select_related("requested_by")]},
         {"caption": "Care packages", "headers": [("Package", False), ("Client", False), ("Service", False),
                                                  ("Units a week", True), ("Status", False)],
          "rows": [[cell(p.reference, reverse("provider_payments:package_detail", args=[p.pk])),
@@ -205,8 +210,9 @@ def rate_list(request):
 def rate_add_view(request, pk: int):
     provider = get_object_or_404(Provider, pk=pk)
     form = RateForm(request.POST or None)
-    rate = handle(request, form, lambda d: rate_add(provider=provider, actor=request.user, **d))
-    if rate:
-        messages.success(request, f"Rate {format_pounds(rate.rate)} added from {rate.effective_from:%d %B %Y}")
+    asked = handle(request, form, lambda d: rate_change_request(provider=provider, actor=request.user, **d))
+    if asked:
+        messages.success(request, f"Rate {format_pounds(asked.amount)} sent for approval as {asked.reference}: a team "
+                                  f"leader other than you approves it before it is on the card")
         return redirect("provider_payments:provider_detail", pk=pk)
     return form_page(request, form, f"Add a rate for {provider.name}", reverse("provider_payments:provider_detail", args=[pk]))

@@ -1,6 +1,7 @@
-"""Provider payments in a real browser: an officer imports a call-monitoring claim, resolves an
-exception and approves the claim; the scheduled payment run prepares the payment; a team leader
-releases the run. axe on every page."""
+"""Provider payments in a real browser: an officer imports a call-monitoring claim and resolves an
+exception; having changed it, they may not approve it, and another officer does; the scheduled
+payment run prepares the payment; a team leader opens the run's exceptions and releases it. axe on
+every page."""
 import importlib
 from datetime import date, timedelta
 from decimal import Decimal
@@ -31,6 +32,8 @@ def test_officer_imports_a_claim_resolves_an_exception_and_a_team_leader_release
         page, browser, live_server, reference_data, tmp_path):
     officer = UserFactory(username="ppatel", first_name="Priya", last_name="Patel", roles=[Role.PROVIDER_PAYMENT_OFFICER])
     leader = UserFactory(username="tleader", first_name="Tom", last_name="Leader", roles=[Role.TEAM_LEADER])
+    other_officer = UserFactory(username="okhan", first_name="Omar", last_name="Khan",
+                                roles=[Role.PROVIDER_PAYMENT_OFFICER])
     provider = ProviderFactory(name="Moorside Home Care Ltd")
     RateFactory(provider=provider, rate=Decimal("24.00"), created_by=officer)
     CarePackageFactory(provider=provider, client=ClientFactory(reference="SC600001"), created_by=officer)
@@ -72,7 +75,13 @@ def test_officer_imports_a_claim_resolves_an_exception_and_a_team_leader_release
     page.get_by_label("Note", exact=True).fill("Double-handed visit: two carers confirmed by the provider's rota")
     page.get_by_role("button", name="Save result").click()
     expect(page.get_by_text("4 accepted, 0 adjusted, 0 rejected", exact=True)).to_be_visible()
+    # Having imported and changed it, the officer is told someone else approves it.
+    expect(page.get_by_role("button", name="Approve claim")).to_have_count(0)
+    expect(page.get_by_text("you imported it and overrode row 5")).to_be_visible()
     assert_accessible(page)
+    page.context.clear_cookies()
+    sign_in(page, live_server, other_officer, confirmed_device(other_officer))
+    page.goto(f"{live_server.url}/provider-payments/claims/{Claim.objects.get().pk}/")
     page.get_by_role("button", name="Approve claim").click()
     expect(page.get_by_role("heading", name="Approve claim MHC-0326")).to_be_visible()
     assert_accessible(page)
@@ -97,6 +106,11 @@ def test_officer_imports_a_claim_resolves_an_exception_and_a_team_leader_release
     assert_accessible(leader_page)
     leader_page.get_by_role("button", name="Approve and release").click()
     assert_accessible(leader_page)
+    leader_page.get_by_role("link", name="Open the exceptions (1)").click()
+    expect(leader_page.get_by_role("table", name="Lines overridden by hand")).to_contain_text(
+        "Double-handed visit: two carers confirmed by the provider's rota")
+    assert_accessible(leader_page)
+    leader_page.get_by_role("button", name="Continue to approval").click()
     leader_page.get_by_role("button", name="Approve and release").click()
     expect(leader_page.get_by_text("Payment run PR20260420 released")).to_be_visible()
     expect(leader_page.get_by_role("link", name="Download the Bacs file")).to_be_visible()
