@@ -33,6 +33,8 @@ def statement_table(figures: dict) -> str:
         ("Owed at the start of the period", figures["opening"]),
         ("Care costs deferred", figures["deferred"]),
         ("Administration fees", figures["fees"]),
+        # Statements before fee waivers existed have no such figure.
+        *([("Administration fees waived", figures["fees_waived"])] if Decimal(figures.get("fees_waived") or 0) else []),
         ("Interest", figures["interest"]),
         ("Repayments and credits", figures["repaid"]),
         ("Total owed at the end of the period", figures["closing"]),

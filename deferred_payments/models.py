@@ -367,6 +367,27 @@ class FeePosting(models.Model):
                                                name="dpa_annual_fee_once")]
 
 
+class FeeWaiver(AppendOnlyModel):
+    """All or part of a fee waived: a credit on the account the fee was posted to, dated the day
+    the fee was charged (so it bears no interest), posted once another person approved the
+    request. Never changed; the fee's own entry stays as it was."""
+
+    fee = models.ForeignKey(FeePosting, on_delete=models.PROTECT, related_name="waivers")
+    amount = money_field()
+    reason = models.CharField(max_length=1000)
+    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="+")
+    request = models.OneToOneField("casework.ControlRequest", on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    waived_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["waived_at", "id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="dpa_fee_waiver_positive")]
+
+
 class InterestPosting(models.Model):
     """Interest capitalised for one period. A back-dated change reverses the entry (`reversal`) and
     posts the corrected figure as a new row."""

@@ -10,14 +10,21 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from casework.constants import AccountKind, CaseType, EntryKind, TimelineKind
 from casework.models import Client, LedgerEntry, Team, TimelineEntry
-from casework.money import ZERO, to_pennies
+from casework.models.controls import ControlAction, ControlRequest, ControlRequestStatus
+from casework.money import ZERO, MoneyError, format_pounds, to_pennies
 from casework.services import DomainError, account_for_client, case_create, ledger_post, ledger_reverse
 from casework.services.cases import is_assignable
+from casework.services.controls import (
+    control_request_raise,
+    money_action_record,
+    register_control,
+    why_cannot_do_alone,
+)
 
 from . import interest as engine
 from .models import (
@@ -34,6 +41,7 @@ from .models import (
     FeeKind,
     FeePosting,
     FeeTreatment,
+    FeeWaiver,
     InterestPosting,
     LegalCharge,
     Property,
@@ -621,6 +629,8 @@ def interest_accrue(*, agreement: Agreement, through: date, actor, rates: RateTa
             continue
         if posting.period_end > through:
             continue  # beyond this call's horizon: a later run checks it
+        # A recalculation, not a decision: the corrected figure is posted below in the same run. A
+        # posting an officer wants taken off goes through posting_reverse and its control.
         reversal = ledger_reverse(entry=posting.entry, actor=actor,
                                   reason="Interest recalculated after a back-dated change to the balance or rates")
         InterestPosting.objects.filter(pk=posting.pk).update(reversal=reversal)
@@ -962,3 +972,270 @@ def nightly(*, agreement: Agreement, business_date: date, actor, rates: RateTabl
     if agreement.state == State.TERMINATED and recovery_refer(agreement=agreement, on=business_date, actor=actor):
         done.append("referred to recovery")
     return "; ".join(done) or "Nothing due"
+
+
+# --- Fee waivers and reversals (money controls) ------------------------------------------------------
+#
+# Both reduce what the person owes, so another person decides: a fee waiver always (DPA_FEE_WAIVER),
+# a reversal above the reverser's limit (DPA_REVERSAL, ControlLimit rows as data). Either way the
+# money moves as new ledger entries, never an edit, and the agreement's timeline says who and why.
+
+
+def _pending(action: str, **payload) -> QuerySet:
+    lookups = {f"payload__{key}": value for key, value in payload.items()}
+    return ControlRequest.objects.filter(action=action, status=ControlRequestStatus.REQUESTED, **lookups)
+
+
+def _money(amount, field: str) -> Decimal:
+    if amount is None:
+        raise DomainError("Enter the amount to waive", field=field)
+    try:
+        return to_pennies(amount)
+    except MoneyError:
+        raise DomainError("Enter the amount to waive in pounds and pence, such as 176.10", field=field) from None
+
+
+def _fee_label(fee: FeePosting) -> str:
+    return f"{FeeKind(fee.kind).label} fee"
+
+
+@dataclass(frozen=True)
+class FeeStanding:
+    """Where one fee stands: what has been waived, what waits for a decision, what is left."""
+
+    fee: FeePosting
+    waived: Decimal
+    waiting: Decimal
+    reversed: bool
+    waiting_requests: tuple = ()
+
+    @property
+    def left(self) -> Decimal:
+        """What is still charged of the fee (nothing once the fee itself was reversed)."""
+        return ZERO if self.reversed else to_pennies(self.fee.amount - self.waived)
+
+    @property
+    def can_ask(self) -> Decimal:
+        """The most a new waiver may ask for: what is left, less what already waits for a decision."""
+        return max(ZERO, to_pennies(self.left - self.waiting))
+
+
+def fee_standings(agreement: Agreement) -> list[FeeStanding]:
+    """Every fee charged on the agreement with what has been waived and what waits (three queries)."""
+    fees = list(FeePosting.objects.filter(agreement=agreement).select_related("entry")
+                .annotate(waived_total=Sum("waivers__amount")).order_by("charged_on", "id"))
+    reversed_ids = set(LedgerEntry.objects.filter(reverses_id__in=[f.entry_id for f in fees])
+                       .values_list("reverses_id", flat=True))
+    waiting: dict[int, list[ControlRequest]] = {}
+    for request in _pending(ControlAction.DPA_FEE_WAIVER, agreement=agreement.pk):
+        waiting.setdefault(request.payload.get("fee"), []).append(request)
+    return [FeeStanding(fee=f, waived=to_pennies(f.waived_total), reversed=f.entry_id in reversed_ids,
+                        waiting=to_pennies(sum((r.amount for r in waiting.get(f.pk, [])), ZERO)),
+                        waiting_requests=tuple(waiting.get(f.pk, []))) for f in fees]
+
+
+def fee_standing(fee: FeePosting) -> FeeStanding:
+    return next(s for s in fee_standings(fee.agreement) if s.fee.pk == fee.pk)
+
+
+def _account_balance(account_id: int) -> Decimal:
+    return to_pennies(LedgerEntry.objects.filter(account_id=account_id).aggregate(t=Sum("amount"))["t"])
+
+
+@transaction.atomic
+def fee_waiver_request(*, fee: FeePosting, amount: Decimal, reason: str, actor) -> ControlRequest:
+    """Ask for all or part of a fee to be waived. Always another person's decision: nothing is
+    posted until a team leader (within their approval limit, ControlLimit rows) approves it, when
+    a credit cancelling that much of the fee is posted, dated the day the fee was charged."""
+    agreement = _locked(fee.agreement)
+    fee = FeePosting.objects.select_for_update().select_related("entry__account").get(pk=fee.pk)
+    label = _fee_label(fee)
+    if agreement.state == State.REPAID:
+        raise DomainError(f"{agreement.reference} is repaid and closed: a fee already paid is refunded, not waived")
+    amount = _money(amount, "amount")
+    if amount <= 0:
+        raise DomainError("Enter an amount to waive of more than £0.00", field="amount")
+    standing = fee_standing(fee)
+    if standing.reversed:
+        raise DomainError(f"The {label.lower()} {fee.entry.reference} was reversed: there is nothing left to waive",
+                          field="amount")
+    if waiting := _pending(ControlAction.DPA_REVERSAL, entry=fee.entry_id).first():
+        raise DomainError(f"A reversal of the {label.lower()} is waiting for a decision ({waiting.reference}): "
+                          "it must be decided or withdrawn first")
+    if amount > standing.can_ask:
+        parts = [f"the fee was {format_pounds(fee.amount)}"]
+        if standing.waived:
+            parts.append(f"{format_pounds(standing.waived)} is already waived")
+        if standing.waiting:
+            parts.append(f"{format_pounds(standing.waiting)} waits for a decision")
+        raise DomainError(f"The amount to waive must be no more than {format_pounds(standing.can_ask)}: "
+                          + ", ".join(parts), field="amount")
+    if not reason.strip():
+        raise DomainError("Give the reason for waiving the fee, for the person who will decide", field="reason")
+    account = fee.entry.account
+    balance = _account_balance(account.pk)
+    if fee.treatment == FeeTreatment.ADDED and amount > balance:
+        raise DomainError(f"Waiving {format_pounds(amount)} would leave account {account.number} in credit (it owes "
+                          f"{format_pounds(balance)}): a refund is needed instead", field="amount")
+    request = control_request_raise(
+        action=ControlAction.DPA_FEE_WAIVER, amount=amount, client=agreement.client,
+        subject=f"Agreement {agreement.reference}",
+        summary=f"Waive {format_pounds(amount)} of the {label.lower()} {fee.entry.reference} on {agreement.reference}",
+        reason=reason, actor=actor, payload={"agreement": agreement.pk, "fee": fee.pk},
+        changes=[[f"{label} {fee.entry.reference} still charged", format_pounds(standing.left),
+                  format_pounds(standing.left - amount)],
+                 [f"Balance of {account.number}", format_pounds(balance), format_pounds(balance - amount)]])
+    _record(agreement, action="fee_waiver.requested", kind=TimelineKind.LEDGER, actor=actor, body=reason.strip(),
+            summary=f"Waiver of {format_pounds(amount)} of the {label.lower()} asked for ({request.reference}): "
+                    "someone else decides",
+            new={"request": request.pk, "fee": fee.pk, "amount": _iso(amount)})
+    return request
+
+
+def _execute_fee_waiver(request: ControlRequest, approver) -> str:
+    """On approval: the credit that cancels the fee (or the part asked for), and the waiver record."""
+    agreement = _locked(Agreement(pk=request.payload["agreement"]))
+    fee = FeePosting.objects.select_for_update().select_related("entry__account").get(pk=request.payload["fee"])
+    label = _fee_label(fee)
+    standing = fee_standing(fee)
+    if agreement.state == State.REPAID:
+        raise DomainError(f"{agreement.reference} was repaid and closed after this was asked for: reject it")
+    if standing.reversed:
+        raise DomainError(f"The {label.lower()} was reversed after this was asked for: reject it")
+    if request.amount > standing.left:
+        raise DomainError(f"Only {format_pounds(standing.left)} of the {label.lower()} is left to waive now: reject "
+                          "this request and ask again")
+    entry = ledger_post(account=fee.entry.account, kind=EntryKind.CREDIT, amount=request.amount,
+                        effective_date=fee.charged_on, reference=f"WVR-{fee.entry.reference}-{request.reference}"[:60],
+                        description=f"{label} waived ({fee.entry.reference}), approved as {request.reference}",
+                        actor=request.requested_by, case=agreement.case)
+    FeeWaiver.objects.create(fee=fee, amount=request.amount, reason=request.reason, entry=entry, request=request,
+                             requested_by=request.requested_by, approved_by=approver)
+    whole = " (all that was left)" if request.amount == standing.left else ""
+    _record(agreement, action="fee.waived", kind=TimelineKind.LEDGER, actor=approver, body=request.reason,
+            summary=f"{label} {fee.entry.reference}: {format_pounds(request.amount)} waived{whole}, approved by "
+                    f"{approver.get_username()} ({request.reference}); interest on it is recalculated overnight",
+            new={"fee": fee.pk, "amount": _iso(request.amount), "entry": entry.pk, "request": request.pk})
+    return entry.reference
+
+
+def _fee_waiver_refused(request: ControlRequest, actor) -> None:
+    agreement = Agreement.objects.get(pk=request.payload["agreement"])
+    _record(agreement, action=f"fee_waiver.{request.status}", kind=TimelineKind.LEDGER, actor=actor,
+            body=request.decision_note,
+            summary=f"Waiver of {format_pounds(request.amount)} of a fee {request.get_status_display().lower()} "
+                    f"({request.reference}): the fee stands", new={"request": request.pk})
+
+
+register_control(ControlAction.DPA_FEE_WAIVER, _execute_fee_waiver, on_refused=_fee_waiver_refused)
+
+
+#: The postings an officer may ask to take off an agreement: care costs deferred and fees.
+REVERSIBLE_KINDS = (EntryKind.CHARGE, EntryKind.FEE)
+
+
+def why_not_reversible(agreement: Agreement, entry: LedgerEntry, *, request: ControlRequest | None = None) -> str | None:
+    """Why `entry` cannot be reversed on the agreement; None when it can. `request`: the approval
+    being carried out, which is not counted as another reversal waiting."""
+    fee = FeePosting.objects.filter(entry_id=entry.pk, agreement=agreement).first()
+    if fee is None and (agreement.account_id is None or entry.account_id != agreement.account_id):
+        return f"Entry {entry.reference} is not on agreement {agreement.reference}"
+    if agreement.state == State.REPAID:
+        return f"{agreement.reference} is repaid and closed: its postings cannot be reversed"
+    if entry.reverses_id is not None:
+        return "A reversal cannot itself be reversed: post a new entry instead"
+    if LedgerEntry.objects.filter(reverses_id=entry.pk).exists():
+        return f"Entry {entry.reference} has already been reversed"
+    if entry.kind == EntryKind.INTEREST:
+        return ("Interest is worked out each night from the balance and the rates, and corrects itself when they "
+                "change: reverse the posting that caused it, or correct the rate")
+    if entry.kind not in REVERSIBLE_KINDS or entry.amount <= 0:
+        return "Only care costs deferred and fees can be reversed here"
+    if fee is not None:
+        waived = to_pennies(fee.waivers.aggregate(t=Sum("amount"))["t"])
+        if waived:
+            return f"{format_pounds(waived)} of this fee is already waived: ask to waive the rest instead"
+        if waiting := _pending(ControlAction.DPA_FEE_WAIVER, fee=fee.pk).first():
+            return f"A waiver of this fee is waiting for a decision ({waiting.reference}): it must be decided first"
+    waiting = _pending(ControlAction.DPA_REVERSAL, entry=entry.pk)
+    if request is not None:
+        waiting = waiting.exclude(pk=request.pk)
+    if waiting := waiting.first():
+        return f"A reversal of {entry.reference} is already waiting for a decision ({waiting.reference})"
+    if entry.account_id == agreement.account_id:
+        balance = agreement_balance(agreement)
+        if entry.amount > balance:
+            return (f"Reversing {format_pounds(entry.amount)} would leave the account {format_pounds(entry.amount - balance)} "
+                    "in credit: a refund is needed instead")
+    return None
+
+
+def _reverse_posting(agreement: Agreement, entry: LedgerEntry, *, reason: str, posted_by, actor,
+                     request: ControlRequest | None = None) -> LedgerEntry:
+    reversal = ledger_reverse(entry=entry, reason=reason[:300], actor=posted_by)
+    approved = f", approved by {actor.get_username()} ({request.reference})" if request else ""
+    _record(agreement, action="posting.reversed", kind=TimelineKind.LEDGER, actor=actor, body=reason,
+            summary=f"{entry.get_kind_display()} {entry.reference} of {format_pounds(entry.amount)} reversed{approved}: "
+                    f"{entry.description}", old={"entry": entry.pk}, new={"reversal": reversal.pk})
+    return reversal
+
+
+@transaction.atomic
+def posting_reverse(*, agreement: Agreement, entry: LedgerEntry, reason: str, actor) -> LedgerEntry | ControlRequest:
+    """Take a deferral or a fee posted in error off the agreement with an equal and opposite entry
+    (dated as the original, so the nightly run recalculates its interest). It reduces the debt, so
+    within the reverser's DPA_REVERSAL limit (counting the account's reversals over the period) it
+    happens at once and is recorded as done alone; otherwise, and always for a role with no limit
+    of its own, it waits for another person's approval. Returns the reversal, or the request."""
+    agreement = _locked(agreement)
+    entry = LedgerEntry.objects.select_for_update().get(pk=entry.pk)
+    if why := why_not_reversible(agreement, entry):
+        raise DomainError(why)
+    if not reason.strip():
+        raise DomainError("Give the reason for the reversal", field="reason")
+    size = entry.amount
+    subject = f"Agreement {agreement.reference}"
+    why = why_cannot_do_alone(actor, ControlAction.DPA_REVERSAL, size, client=agreement.client)
+    if why:
+        balance = _account_balance(entry.account_id)
+        request = control_request_raise(
+            action=ControlAction.DPA_REVERSAL, amount=size, client=agreement.client, subject=subject,
+            summary=f"Reverse {entry.get_kind_display().lower()} {entry.reference} of {format_pounds(size)} on "
+                    f"{agreement.reference}",
+            reason=reason, actor=actor, payload={"agreement": agreement.pk, "entry": entry.pk},
+            changes=[[f"Balance of {entry.account.number}", format_pounds(balance), format_pounds(balance - size)],
+                     ["Entry reversed", f"{entry.description} ({entry.reference}), {format_pounds(size)}, dated "
+                                        f"{entry.effective_date:%-d %B %Y}", ""]])
+        _record(agreement, action="posting_reversal.requested", kind=TimelineKind.LEDGER, actor=actor,
+                body=f"{reason.strip()}\n{why}",
+                summary=f"Reversal of {entry.reference} ({format_pounds(size)}) asked for ({request.reference}): "
+                        "someone else decides", new={"request": request.pk, "entry": entry.pk})
+        return request
+    reversal = _reverse_posting(agreement, entry, reason=reason.strip(), posted_by=actor, actor=actor)
+    money_action_record(action=ControlAction.DPA_REVERSAL, amount=size, client=agreement.client, subject=subject,
+                        reference=reversal.reference,
+                        summary=f"{entry.get_kind_display()} {entry.reference} reversed on {agreement.reference}",
+                        maker=actor)
+    return reversal
+
+
+def _execute_posting_reversal(request: ControlRequest, approver) -> str:
+    agreement = _locked(Agreement(pk=request.payload["agreement"]))
+    entry = LedgerEntry.objects.select_for_update().get(pk=request.payload["entry"])
+    if why := why_not_reversible(agreement, entry, request=request):
+        raise DomainError(why)
+    suffix = f" (approved by {approver.get_username()}, {request.reference})"
+    reversal = _reverse_posting(agreement, entry, reason=request.reason[:300 - len(suffix)] + suffix,
+                                posted_by=request.requested_by, actor=approver, request=request)
+    return reversal.reference
+
+
+def _posting_reversal_refused(request: ControlRequest, actor) -> None:
+    agreement = Agreement.objects.get(pk=request.payload["agreement"])
+    _record(agreement, action=f"posting_reversal.{request.status}", kind=TimelineKind.LEDGER, actor=actor,
+            body=request.decision_note,
+            summary=f"Reversal of {format_pounds(request.amount)} {request.get_status_display().lower()} "
+                    f"({request.reference}): the posting stands", new={"request": request.pk})
+
+
+register_control(ControlAction.DPA_REVERSAL, _execute_posting_reversal, on_refused=_posting_reversal_refused)

@@ -20,7 +20,7 @@ from . import services
 from .interest import MissingRate
 from .letters import REDEMPTION_LETTER, STATEMENT_LETTER
 from .reference import RateTable
-from .models import MONEY_STATES, Agreement, InterestPosting, State, Statement, StatementKind
+from .models import MONEY_STATES, Agreement, FeeWaiver, InterestPosting, State, Statement, StatementKind
 
 ONE_DAY = timedelta(days=1)
 
@@ -44,8 +44,12 @@ def statement_figures(agreement: Agreement, start: date, end: date) -> dict:
         return to_pennies(period.filter(kind__in=kinds).aggregate(t=Sum("amount"))["t"])
 
     deferred, fees, interest = total(EntryKind.CHARGE), total(EntryKind.FEE), total(EntryKind.INTEREST)
-    repaid = total(EntryKind.PAYMENT, EntryKind.CREDIT, EntryKind.WRITE_OFF, EntryKind.ADJUSTMENT, EntryKind.REFUND)
-    closing = opening + deferred + fees + interest + repaid
+    # Credits that waived a fee are shown as such, not as repayments.
+    waived = to_pennies(period.filter(pk__in=FeeWaiver.objects.filter(fee__agreement=agreement).values("entry_id"))
+                        .aggregate(t=Sum("amount"))["t"])
+    repaid = total(EntryKind.PAYMENT, EntryKind.CREDIT, EntryKind.WRITE_OFF, EntryKind.ADJUSTMENT,
+                   EntryKind.REFUND) - waived
+    closing = opening + deferred + fees + waived + interest + repaid
     position = services.equity_position(agreement, end, total_owed=closing)
     rates = []
     for posting in InterestPosting.objects.filter(agreement=agreement, reversal__isnull=True,
@@ -56,7 +60,8 @@ def statement_figures(agreement: Agreement, start: date, end: date) -> dict:
                 rates.append(text)
     return {
         "period_start": start.isoformat(), "period_end": end.isoformat(), "opening": str(opening),
-        "deferred": str(deferred), "fees": str(fees), "interest": str(interest), "repaid": str(repaid),
+        "deferred": str(deferred), "fees": str(fees), "fees_waived": str(waived), "interest": str(interest),
+        "repaid": str(repaid),
         "closing": str(closing), "equity_limit": str(position.limit), "headroom": str(position.headroom),
         "weekly_deferral": str(position.weekly_deferral),
         "projected_date": position.projected_date.isoformat() if position.projected_date else None,

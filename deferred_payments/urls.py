@@ -1,7 +1,7 @@
 """Deferred payments pages, mounted by config/urls.py at /deferred-payments/."""
 from django.urls import path
 
-from . import views
+from . import money_views, views
 
 app_name = "deferred_payments"
 
@@ -22,4 +22,6 @@ urlpatterns = [
     path("<int:pk>/redemption/", views.redemption, name="redemption"),
     path("<int:pk>/repayments/new/", views.repayment, name="repayment"),
     path("<int:pk>/statements/new/", views.statement, name="statement"),
+    path("fees/<int:pk>/waive/", money_views.fee_waive, name="fee_waive"),
+    path("entries/<int:pk>/reverse/", money_views.entry_reverse, name="entry_reverse"),
 ]

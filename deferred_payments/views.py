@@ -200,6 +200,9 @@ def agreement_detail(request, pk: int):
         principal, interest = services.redemption(agreement, today + ONE_DAY)
         posted = services.agreement_balance(agreement, today)
         redemption = {"posted": posted, "accrued": principal + interest - posted, "total": principal + interest}
+    from .money_views import fee_rows, ledger_rows
+
+    fees = fee_rows(agreement, request.user)
     return render(request, "deferred_payments/agreement_detail.html", {
         "agreement": agreement, "client": agreement.client, "property": prop,
         "valuations": prop.valuations.all() if prop else [],
@@ -207,7 +210,8 @@ def agreement_detail(request, pk: int):
         "legal_charge": LegalCharge.objects.filter(agreement=agreement).first(),
         "position": position, "chart": _chart(agreement, position.limit), "redemption": redemption,
         "checks": [(label, checks.get(code)) for code, label in Criterion.choices],
-        "entries": entries[:100], "statements": agreement.statements.select_related("letter"),
+        "entries": ledger_rows(agreement, list(entries[:100]), fees, request.user), "fees": fees,
+        "statements": agreement.statements.select_related("letter"),
         "alerts": agreement.alerts.filter(cleared_on__isnull=True),
         "timeline": TimelineEntry.objects.filter(case=agreement.case).select_related("actor")[:50],
         "actions": _actions(agreement, request.user), "today": today})
