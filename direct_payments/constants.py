@@ -56,6 +56,17 @@ class Outcome(models.TextChoices):
     SURPLUS = "surplus", "Surplus to recover"
     MISUSE = "misuse", "Misuse"
     SUSPENDED = "suspended", "Payments suspended"
+    #: Set only when another person approves a surplus waiver (services.waivers), never chosen directly.
+    WAIVED = "waived", "Surplus waived"
+
+
+class WaiverReason(models.TextChoices):
+    """Why a surplus is waived instead of recovered."""
+
+    PLANNED_SAVING = "planned_saving", "A planned saving agreed for a purpose"
+    HARDSHIP = "hardship", "Recovering it would cause hardship"
+    UNECONOMICAL = "uneconomical", "The amount is uneconomical to recover"
+    OTHER = "other", "Another reason"
 
 
 class MisuseReferral(models.TextChoices):

@@ -21,6 +21,7 @@ from .constants import (
     RecoveryRoute,
     Risk,
     StatementKind,
+    WaiverReason,
 )
 from .models import BankFormat
 
@@ -146,13 +147,23 @@ class ReasonForm(GovForm):
 
 class OutcomeForm(GovForm):
     submit_label = "Record outcome"
-    outcome = forms.ChoiceField(label="Outcome", choices=Outcome.choices, widget=forms.RadioSelect)
+    outcome = forms.ChoiceField(label="Outcome", choices=[c for c in Outcome.choices if c[0] != Outcome.WAIVED],
+                                widget=forms.RadioSelect)
     route = forms.ChoiceField(label="If money is to be recovered: how?", choices=RecoveryRoute.choices,
                               widget=forms.RadioSelect, required=False)
     misuse_referral = forms.ChoiceField(label="If misuse: refer to", choices=MisuseReferral.choices,
                                         widget=forms.RadioSelect, required=False)
     note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 3}),
                            help_text="The advice given, or what was found and why")
+
+
+class SurplusWaiverForm(GovForm):
+    submit_label = "Ask for the waiver"
+    reason_kind = forms.ChoiceField(label="Why should the surplus be waived?", choices=WaiverReason.choices,
+                                    widget=forms.RadioSelect)
+    reason = forms.CharField(label="Explain the reason", max_length=900, widget=forms.Textarea(attrs={"rows": 4}),
+                             help_text="The person who decides reads this: for example what the saving is for and "
+                                       "who agreed it, or the recipient's circumstances")
 
 
 class DecisionForm(GovForm):

@@ -41,6 +41,7 @@ from .constants import (
     RecoveryStatus,
     Risk,
     StatementKind,
+    WaiverReason,
 )
 
 
@@ -470,6 +471,36 @@ class Liability(models.Model):
         ordering = ["id"]
         verbose_name_plural = "liabilities"
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="dp_liability_positive")]
+
+
+class SurplusWaiver(AppendOnlyModel):
+    """An audit's surplus waived instead of recovered, with the working frozen as it was when the
+    officer asked, written once another person approved the request. Nothing is recovered."""
+
+    audit = models.OneToOneField(Audit, on_delete=models.PROTECT, related_name="surplus_waiver")
+    reason_kind = models.CharField(max_length=20, choices=WaiverReason.choices)
+    reason = models.CharField(max_length=1000)
+    closing_balance = money_field()
+    liabilities = money_field()
+    weekly_budget = money_field()
+    contingency_weeks = models.PositiveSmallIntegerField()
+    contingency = money_field()
+    contribution_refund = money_field()
+    amount = money_field(help_text="The surplus waived")
+    request = models.OneToOneField("casework.ControlRequest", on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    waived_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-waived_at", "id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="dp_surplus_waiver_positive")]
+
+    @property
+    def reference(self) -> str:
+        return f"{self.audit.reference}-WAIVED"
 
 
 class Recovery(models.Model):

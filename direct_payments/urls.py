@@ -1,7 +1,7 @@
 """Direct payments pages, mounted by config/urls.py at /direct-payments/."""
 from django.urls import path
 
-from .views import agreements, audits, reference
+from .views import agreements, audits, reference, waivers
 
 app_name = "direct_payments"
 
@@ -21,6 +21,7 @@ urlpatterns = [
     path("audits/<int:pk>/liabilities/new/", audits.liability_add, name="liability_add"),
     path("audits/<int:pk>/reanalyse/", audits.audit_reanalyse, name="audit_reanalyse"),
     path("audits/<int:pk>/outcome/", audits.audit_outcome, name="audit_outcome"),
+    path("audits/<int:pk>/waive-surplus/", waivers.surplus_waive, name="surplus_waive"),
     path("flags/<int:pk>/review/", audits.flag_review, name="flag_review"),
     path("liabilities/<int:pk>/remove/", audits.liability_remove, name="liability_remove"),
     path("recoveries/", audits.recovery_list, name="recovery_list"),

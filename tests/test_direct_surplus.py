@@ -125,7 +125,7 @@ def test_only_a_team_leader_other_than_the_officer_may_approve(we12_audit, leade
     both = UserFactory(username="actingtl", roles=[Role.TEAM_LEADER, Role.DIRECT_PAYMENT_OFFICER])
     recovery.requested_by = both
     recovery.save(update_fields=["requested_by"])
-    with pytest.raises(DomainError, match="cannot approve it"):
+    with pytest.raises(DomainError, match="someone else must approve it"):
         recovery_approve(recovery=recovery, actor=both)
     assert Recovery.objects.get(pk=recovery.pk).status == RecoveryStatus.PENDING
 

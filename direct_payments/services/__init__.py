@@ -20,5 +20,6 @@ __all__ = [
     "policy_on", "recovery_approve", "recovery_reject", "recovery_remaining", "statement_upload", "working_for",
 ]
 from .rules import audit_recategorise, category_rule_save  # noqa: E402
+from .waivers import surplus_waiver_request, waiting_waiver  # noqa: E402
 
-__all__ += ["audit_recategorise", "category_rule_save"]
+__all__ += ["audit_recategorise", "category_rule_save", "surplus_waiver_request", "waiting_waiver"]

@@ -399,6 +399,8 @@ def audit_record_outcome(*, audit: Audit, outcome: str, note: str, actor, route:
     _in_review(audit)
     if outcome not in Outcome.values:
         raise DomainError("Choose the outcome", field="outcome")
+    if outcome == Outcome.WAIVED:
+        raise DomainError("A surplus is waived by asking for a waiver, which someone else approves", field="outcome")
     if not audit.uploads.exists():
         raise DomainError("Upload the statements before recording an outcome")
     waiting = audit.flags.filter(decision="").count()

@@ -6,9 +6,11 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
+from casework.models.controls import ControlAction
 from casework.money import format_pounds
 from casework.roles import Role, has_any_role
 from casework.services import DomainError
+from casework.services.controls import money_action_record, why_same_person
 
 from ..constants import AuditStatus, RecoveryBasis, RecoveryRoute, RecoveryStatus
 from ..letters import RECOVERY_LETTER
@@ -24,8 +26,8 @@ RECOVERY_SERVICE_CODE = "DP-RECOVERY"
 def why_cannot_decide(recovery: Recovery, user) -> str | None:
     if not has_any_role(user, APPROVERS):
         return "Only a team leader can approve a recovery"
-    if recovery.requested_by_id == user.pk:
-        return "The officer who asked for the recovery cannot approve it: another team leader must"
+    if reason := why_same_person(user, recovery.requested_by_id, action="approve it"):
+        return reason
     if recovery.status != RecoveryStatus.PENDING:
         return f"This recovery is already {recovery.get_status_display().lower()}"
     return None
@@ -71,6 +73,12 @@ def recovery_approve(*, recovery: Recovery, actor, note: str = "", on: date | No
              f"Recovery of {format_pounds(recovery.amount)} from audit {audit.reference} approved: "
              f"{recovery.get_route_display().lower()}", actor, body=note.strip(),
              new={"recovery": recovery.pk, "invoice": recovery.invoice.number if recovery.invoice else None})
+    money_action_record(action=ControlAction.DP_SURPLUS_RECOVERY, amount=recovery.amount,
+                        client=audit.agreement.client, subject=f"Audit {audit.reference}",
+                        reference=recovery.invoice.number if recovery.invoice else f"{audit.reference}-RECOVERY",
+                        summary=f"{recovery.get_basis_display()} of {format_pounds(recovery.amount)} from audit "
+                                f"{audit.reference} recovered by {recovery.get_route_display().lower()}",
+                        maker=recovery.requested_by, made_at=recovery.requested_at, checker=actor)
     audit_transition(audit=audit, to=AuditStatus.COMPLETED, actor=actor, reason="Recovery approved")
     return recovery
 

@@ -16,7 +16,7 @@ from casework.views.forms import handle
 from .. import services
 from ..constants import AuditStatus, Decision, RecoveryStatus
 from ..forms import DecisionForm, FlagReviewForm, LiabilityForm, OutcomeForm, ReasonForm, UploadForm
-from ..models import Audit, Flag, Liability, Recovery
+from ..models import Audit, Flag, Liability, Recovery, SurplusWaiver
 from ..services.audits import category_totals, misuse_total, period_budget
 from ..services.recovery import recovery_steps, why_cannot_decide
 from ..statements import StatementRejected
@@ -102,6 +102,9 @@ def audit_detail(request, pk: int):
         "can_work": can_work, "can_upload": has_any_role(request.user, DP_OFFICERS) and audit.status in (
             AuditStatus.REQUESTED, AuditStatus.IN_REVIEW),
         "can_decide": recovery is not None and why_cannot_decide(recovery, request.user) is None,
+        "waiver": SurplusWaiver.objects.filter(audit=audit).select_related("requested_by", "approved_by").first(),
+        "waiting_waiver": services.waiting_waiver(audit),
+        "can_waive": can_work and working is not None and working.recoverable > 0,
         "decisions": Decision.choices, "events": audit.events.select_related("actor")})
 
 

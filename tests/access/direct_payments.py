@@ -23,6 +23,7 @@ MATRIX: dict = {
     "direct_payments:liability_add": (DP_OFFICERS, "GET", "page"),
     "direct_payments:audit_reanalyse": (DP_OFFICERS, "POST", "page"),
     "direct_payments:audit_outcome": (DP_OFFICERS, "GET", "page"),
+    "direct_payments:surplus_waive": (DP_OFFICERS, "GET", "page"),
     "direct_payments:flag_review": (DP_OFFICERS, "GET", "page"),
     "direct_payments:liability_remove": (DP_OFFICERS, "GET", "page"),
     "direct_payments:recovery_list": (DP_READERS, "GET", "page"),
@@ -84,7 +85,7 @@ def url_kwargs(name: str, objects: dict) -> dict | None:
     by_object = {
         "dp_agreement": ["agreement_detail", "agreement_status", "payment_create", "audit_create"],
         "dp_audit": ["audit_detail", "line_list", "statement_upload", "liability_add", "audit_reanalyse",
-                     "audit_outcome"],
+                     "audit_outcome", "surplus_waive"],
         "dp_flag": ["flag_review"], "dp_liability": ["liability_remove"], "dp_recovery": ["recovery_decide"],
         "dp_rule": ["rule_edit"],
     }
