@@ -18,6 +18,7 @@ def careledger(request) -> dict:
     if has_any_role(user, QUEUE_MANAGERS):
         ordered.append((15, "Team queue", reverse("casework:team_queue")))
     if has_any_role(user, READERS):
+        ordered.append((17, "Approvals", reverse("casework:control_request_list")))
         ordered.append((20, "Cases", reverse("casework:case_list")))
         ordered.append((30, "Income", reverse("debt:invoice_list")))
         ordered.append((70, "Find a client", reverse("casework:search")))

@@ -7,16 +7,25 @@ for CSV injection), in headers and cells alike; numbers (Decimal, int, float) st
 so does text that is just a negative number ("-12.50"), which no spreadsheet runs. Control
 characters that XLSX cannot hold are dropped from XLSX cells, and the file and sheet names keep
 only characters that are safe in a header and a sheet title.
+
+An export carrying clients' personal data goes through `personal_export_response`: every client in
+the file is logged as viewed (casework.services.client_records_viewed), and a file longer than
+PERSONAL_DATA_EXPORT_MAX_ROWS is refused with a page asking to narrow the filter, and the refusal
+logged on careledger.security.
 """
 import csv
 import io
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import islice
 from typing import Any, Callable, Iterable
 
+from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -25,6 +34,7 @@ FORMATS = {"csv", "xlsx"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NEGATIVE_NUMBER = re.compile(r"-\d+(?:\.\d+)?\Z", re.ASCII)
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+security_log = logging.getLogger("careledger.security")
 
 
 @dataclass(frozen=True)
@@ -93,6 +103,34 @@ def export_response(rows: Iterable[Any], columns: list[Column], filename: str, f
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}-{stamp}.xlsx"'
     return response
+
+
+def personal_export_response(request, rows: Iterable[Any], columns: list[Column], filename: str, fmt: str, *,
+                             client_of: Callable[[Any], Any] = lambda row: row) -> HttpResponse:
+    """An export of clients' personal data. `client_of(row)` gives the row's client (a Client, a client
+    id, a record with a `client_id`, or None for a row about no client); the default is the row itself.
+
+    At most PERSONAL_DATA_EXPORT_MAX_ROWS rows: a longer export is refused (400) with a page asking
+    the user to narrow the filter, and the refusal is logged; nothing is written to the file and no
+    client is logged as viewed. Otherwise every client in the file is logged before it is sent."""
+    from casework.services import client_records_viewed
+
+    limit = settings.PERSONAL_DATA_EXPORT_MAX_ROWS
+    rows = list(islice(iter(rows), limit + 1))
+    if len(rows) > limit:
+        from casework.views.errors import who
+
+        security_log.warning("Export refused: %s asked for more than %d rows of personal data at %s", who(request),
+                             limit, request.get_full_path()[:300])
+        params = request.GET.copy()
+        params.pop("format", None)
+        query = params.urlencode()
+        return render(request, "casework/export_refused.html", {
+            "limit": limit, "back_url": f"{request.path}?{query}" if query else request.path,
+        }, status=400)
+    client_records_viewed(clients_or_ids=[client_of(row) for row in rows], user=request.user,
+                          path=request.get_full_path())
+    return export_response(rows, columns, filename, fmt)
 
 
 def _csv_text(value: Any) -> Any:

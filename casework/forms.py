@@ -209,6 +209,10 @@ class LedgerEntryForm(GovForm):
     effective_date = _date("Effective date")
     reference = forms.CharField(max_length=60, help_text="For example, a receipt or invoice number")
     description = forms.CharField(max_length=300)
+    reason = forms.CharField(
+        label="Why are you posting this?", max_length=300,
+        help_text="Recorded with the entry. An entry that reduces what is owed, or is above what your role may post "
+                  "alone, goes to a team leader to approve first, with this reason")
 
 
 class ReverseEntryForm(GovForm):

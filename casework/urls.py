@@ -2,7 +2,7 @@ from django.urls import include, path
 
 from casework.deaths import views as deaths
 from casework.privacy import views as privacy
-from casework.views import auth, cases, clients, health, runs, work
+from casework.views import auth, cases, clients, controls, health, runs, work
 
 app_name = "casework"
 
@@ -60,5 +60,11 @@ urlpatterns = [
     path("deaths/<int:pk>/", deaths.death_detail, name="death_detail"),
     path("deaths/<int:pk>/confirm/", deaths.death_confirm, name="death_confirm"),
     path("deaths/<int:pk>/reverse/", deaths.death_reverse_view, name="death_reverse"),
+    path("approvals/", controls.control_request_list, name="control_request_list"),
+    path("approvals/<int:pk>/", controls.control_request_detail, name="control_request_detail"),
+    path("approvals/<int:pk>/approve/", controls.control_request_approve, name="control_request_approve"),
+    path("approvals/<int:pk>/reject/", controls.control_request_reject, name="control_request_reject"),
+    path("approvals/<int:pk>/withdraw/", controls.control_request_withdraw, name="control_request_withdraw"),
+    path("audit/separation/", controls.separation_report, name="separation_report"),
     path("affairs/", include("casework.affairs.urls")),
 ]

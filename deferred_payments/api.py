@@ -13,7 +13,7 @@ from rest_framework.routers import SimpleRouter
 from rest_framework.viewsets import GenericViewSet
 
 from casework.api.serializers import MoneyOutField, domain_errors
-from casework.api.views import API_READERS, ApiViewSet
+from casework.api.views import API_READERS, ApiViewSet, RecordViewsMixin
 from casework.models import Client, Team
 from casework.roles import Role
 
@@ -89,6 +89,7 @@ class StatementSerializer(serializers.ModelSerializer):
                     retrieve=extend_schema(summary="A deferred payment agreement"),
                     create=extend_schema(summary="Open a deferred payment agreement as an enquiry"))
 class AgreementViewSet(ApiViewSet):
+    client_path = "client_id"
     read_roles = API_READERS
     write_roles = DPA_API_WRITERS
     serializer_class = DeferredPaymentAgreementSerializer
@@ -103,13 +104,14 @@ class AgreementViewSet(ApiViewSet):
                     retrieve=extend_schema(summary="A property valuation"),
                     create=extend_schema(summary="Add a valuation (the equity limit is recomputed)"))
 class ValuationViewSet(ApiViewSet):
+    client_path = "property.agreement.client_id"
     read_roles = API_READERS
     write_roles = DPA_API_WRITERS
     serializer_class = ValuationSerializer
-    queryset = Valuation.objects.select_related("property").order_by("id")
+    queryset = Valuation.objects.select_related("property__agreement").order_by("id")
 
 
-class ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
+class ReadOnlyViewSet(RecordViewsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     read_roles = API_READERS
     lookup_value_regex = r"\d+"
 
@@ -117,6 +119,7 @@ class ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericV
 @extend_schema_view(list=extend_schema(summary="National maximum interest rates by half-year"),
                     retrieve=extend_schema(summary="One half-year's national maximum rate"))
 class RateViewSet(ReadOnlyViewSet):
+    client_path = None  # national figures, no one's data
     serializer_class = DeferredInterestRateSerializer
     queryset = NationalMaximumRate.objects.order_by("period_start")
 
@@ -124,8 +127,9 @@ class RateViewSet(ReadOnlyViewSet):
 @extend_schema_view(list=extend_schema(summary="List deferred payment statements"),
                     retrieve=extend_schema(summary="A deferred payment statement"))
 class StatementViewSet(ReadOnlyViewSet):
+    client_path = "agreement.client_id"
     serializer_class = StatementSerializer
-    queryset = Statement.objects.order_by("id")
+    queryset = Statement.objects.select_related("agreement").order_by("id")
 
 
 router = SimpleRouter(trailing_slash=True)

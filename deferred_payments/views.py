@@ -12,12 +12,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.exports import Column, export_response, requested_format
+from casework.exports import Column, personal_export_response, requested_format
 from casework.forms import GovForm, MoneyField
 from casework.models import Client, LedgerEntry, Team, TimelineEntry
 from casework.money import ZERO, format_pounds, to_pennies
 from casework.roles import READERS, Role, has_any_role
-from casework.views.access import role_required
+from casework.views.access import log_record_views, role_required
 from casework.views.forms import handle
 
 from . import services, statements
@@ -53,6 +53,8 @@ def _back(agreement: Agreement) -> str:
 
 
 def _form_page(request, form, title: str, agreement: Agreement | None = None, summary=None, back_url: str = ""):
+    if agreement is not None:
+        log_record_views(request, agreement)
     return render(request, "casework/form_page.html", {
         "form": form, "title": title, "caption": agreement.reference if agreement else "",
         "back_url": back_url or (_back(agreement) if agreement else reverse("deferred_payments:agreement_list")),
@@ -116,9 +118,11 @@ def agreement_list(request):
     today = timezone.localdate()
     agreements, state, flag = filtered_agreements(request.GET, today)
     if fmt := requested_format(request):
-        return export_response(agreements, LIST_COLUMNS, "deferred-payment-agreements", fmt)
+        return personal_export_response(request, agreements, LIST_COLUMNS, "deferred-payment-agreements", fmt)
+    page = Paginator(agreements, PAGE_SIZE).get_page(request.GET.get("page"))
+    log_record_views(request, page)
     return render(request, "deferred_payments/agreement_list.html", {
-        "page_obj": Paginator(agreements, PAGE_SIZE).get_page(request.GET.get("page")),
+        "page_obj": page,
         "states": State.choices, "selected_state": state, "flags": FILTERS.items(), "selected_flag": flag,
         "can_write": has_any_role(request.user, DPA_WRITERS)})
 
@@ -203,6 +207,7 @@ def agreement_detail(request, pk: int):
     from .money_views import fee_rows, ledger_rows
 
     fees = fee_rows(agreement, request.user)
+    log_record_views(request, agreement)
     return render(request, "deferred_payments/agreement_detail.html", {
         "agreement": agreement, "client": agreement.client, "property": prop,
         "valuations": prop.valuations.all() if prop else [],
@@ -250,6 +255,7 @@ def agreement_create(request, client_pk: int):
     if created:
         messages.success(request, f"Agreement {created.reference} opened as an enquiry")
         return redirect(_back(created))
+    log_record_views(request, client)
     return _form_page(request, form, f"Deferred payment enquiry for {client.full_name}",
                       back_url=reverse("casework:client_detail", args=[client.pk]),
                       summary=[("Client", f"{client.full_name} ({client.reference})")])

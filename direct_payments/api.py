@@ -70,6 +70,7 @@ class UploadSerializer(serializers.ModelSerializer):
 class AgreementViewSet(ApiViewSet):
     """Direct payment agreements (create: figures not given come from the policy in force)."""
 
+    client_path = "client_id"
     read_roles = API_READERS
     write_roles = DP_WRITERS
     serializer_class = DirectPaymentAgreementSerializer
@@ -85,22 +86,25 @@ class _ReadOnly(ApiViewSet):
 class DirectPaymentViewSet(_ReadOnly):
     """Payments made to direct payment recipients."""
 
+    client_path = "agreement.client_id"
     serializer_class = DirectPaymentSerializer
-    queryset = DirectPayment.objects.order_by("pk")
+    queryset = DirectPayment.objects.select_related("agreement").order_by("pk")
 
 
 class AuditViewSet(_ReadOnly):
     """Direct payment audits with their status and outcome."""
 
+    client_path = "agreement.client_id"
     serializer_class = AuditSerializer
-    queryset = Audit.objects.order_by("pk")
+    queryset = Audit.objects.select_related("agreement").order_by("pk")
 
 
 class UploadViewSet(_ReadOnly):
     """Statements accepted for audits."""
 
+    client_path = "audit.agreement.client_id"
     serializer_class = UploadSerializer
-    queryset = StatementUpload.objects.order_by("pk")
+    queryset = StatementUpload.objects.select_related("audit__agreement").order_by("pk")
 
 
 router = SimpleRouter(trailing_slash=True)

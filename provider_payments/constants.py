@@ -74,6 +74,8 @@ class OverpaymentStatus(models.TextChoices):
     IDENTIFIED = "identified", "Identified"
     APPROVED = "approved", "Approved for recovery"
     RECOVERED = "recovered", "Recovered"
+    #: Nothing left to recover because the last of it was waived (another person approved the waiver).
+    WAIVED = "waived", "Closed: the rest waived"
     CANCELLED = "cancelled", "Cancelled"
 
 
@@ -136,11 +138,12 @@ class ProviderEntryKind(models.TextChoices):
     URGENT = "urgent", "Urgent payment"
     OVERPAYMENT = "overpayment", "Overpayment"
     RECEIPT = "receipt", "Overpayment invoice paid"
+    WAIVER = "waiver", "Overpayment waived"
 
 
 #: The sign each kind of entry carries (see ProviderEntryKind).
 ENTRY_SIGN = {
     ProviderEntryKind.CLAIM: -1, ProviderEntryKind.SCHEDULED: -1, ProviderEntryKind.ADJUSTMENT: -1,
     ProviderEntryKind.PAYMENT: 1, ProviderEntryKind.URGENT: 1, ProviderEntryKind.OVERPAYMENT: 1,
-    ProviderEntryKind.RECEIPT: -1,
+    ProviderEntryKind.RECEIPT: -1, ProviderEntryKind.WAIVER: -1,
 }

@@ -1,7 +1,7 @@
 """Provider payments pages, mounted by config/urls.py at /provider-payments/."""
 from django.urls import path
 
-from .views import claims, exceptions, forecast, other, providers, runs
+from .views import claims, exceptions, forecast, other, overpayment_waivers, providers, runs
 
 app_name = "provider_payments"
 
@@ -34,6 +34,7 @@ urlpatterns = [
     path("overpayments/new/", other.overpayment_create, name="overpayment_create"),
     path("overpayments/<int:pk>/decide/", other.overpayment_decide, name="overpayment_decide"),
     path("overpayments/<int:pk>/receipt/", other.overpayment_receipt, name="overpayment_receipt"),
+    path("overpayments/<int:pk>/waive/", overpayment_waivers.overpayment_waive, name="overpayment_waive"),
     path("runs/", runs.run_list, name="run_list"),
     path("runs/new/", runs.run_start_view, name="run_start"),
     path("runs/<int:pk>/", runs.run_detail, name="run_detail"),

@@ -21,6 +21,33 @@ def _queue_built_on_every_view(settings):
     cache.clear()
 
 
+def ensure_control_limits() -> None:
+    """The money controls' seeded limits, again: a transactional (browser) test empties the tables,
+    and the tests after it still need the rows the migration loads. Same rows, from the migration."""
+    import importlib
+
+    from django.apps import apps
+
+    from casework.models import ControlLimit
+
+    if not ControlLimit.objects.exists():
+        importlib.import_module("casework.migrations.0013_money_control_limits").load(apps)
+
+
+@pytest.fixture(autouse=True)
+def _money_control_limits(request):
+    """Every test with the database has the seeded money control limits."""
+    names = set(request.fixturenames)
+    marker = request.node.get_closest_marker("django_db")
+    if "transactional_db" in names or (marker and marker.kwargs.get("transaction")):
+        request.getfixturevalue("transactional_db")
+    elif "db" in names or marker is not None:
+        request.getfixturevalue("db")
+    else:
+        return
+    ensure_control_limits()
+
+
 @pytest.fixture
 def user_for():
     """user_for(Role.INCOME_OFFICER) -> a user holding just that role."""

@@ -37,6 +37,8 @@ from .factories import (
 
 API_READERS = READERS | {Role.SYSTEM_ACCOUNT}
 RUN_VIEWERS = READERS | {Role.FINANCE_ADMINISTRATOR}
+#: A run that names clients (the statements run here), its item export and print batch: client readers only.
+CLIENT_RUN_READERS = READERS
 RUN_OPERATORS = frozenset({Role.TEAM_LEADER})
 SCHEMA_READERS = API_READERS | {Role.FINANCE_ADMINISTRATOR, Role.SYSTEM_ADMINISTRATOR}
 EVERYONE = frozenset(Role)
@@ -76,7 +78,7 @@ MATRIX = {
     "casework:document_download": (READERS, "GET", "page"),
     "casework:run_list": (RUN_VIEWERS, "GET", "page"),
     "casework:run_start": (RUN_OPERATORS, "GET", "page"),
-    "casework:run_detail": (RUN_VIEWERS, "GET", "page"),
+    "casework:run_detail": (CLIENT_RUN_READERS, "GET", "page"),
     "casework:run_progress": (RUN_VIEWERS, "GET", "page"),
     "casework:run_retry": (RUN_OPERATORS, "POST", "page"),
     "casework:run_resume": (RUN_OPERATORS, "POST", "page"),
@@ -84,7 +86,7 @@ MATRIX = {
     "casework:batch_hold": (RUN_OPERATORS, "GET", "page"),
     "casework:batch_unhold": (RUN_OPERATORS, "POST", "page"),
     "casework:batch_release": (RUN_OPERATORS, "POST", "page"),
-    "casework:batch_file": (RUN_VIEWERS, "GET", "page"),
+    "casework:batch_file": (CLIENT_RUN_READERS, "GET", "page"),
     "letters:template_list": (frozenset({Role.FINANCE_ADMINISTRATOR, Role.TEAM_LEADER, Role.AUDITOR}), "GET", "page"),
     "letters:template_edit": (frozenset({Role.FINANCE_ADMINISTRATOR}), "GET", "page"),
     "letters:template_preview": (frozenset({Role.FINANCE_ADMINISTRATOR}), "POST", "page"),

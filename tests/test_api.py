@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from casework.api.permissions import RolePermission
 from casework.constants import CaseStatus, EntryKind
-from casework.models import Account, Case, Client, LedgerEntry, RecordAccess, Representative
+from casework.models import Account, Case, Client, ControlRequest, LedgerEntry, RecordAccess, Representative
 from casework.roles import Role
 
 from .conftest import sign_in
@@ -453,10 +453,18 @@ def test_bad_ledger_input_is_a_400_naming_the_field_and_posts_nothing(system_api
      ("refund", "7.00", "7.00"), ("payment", "-50.00", "-50.00")],
 )
 def test_the_sign_of_a_posted_amount_follows_its_kind(system_api, kind, amount, stored):
-    response = system_api.post(ENTRIES, entry_body(ClientFactory(), kind=kind, amount=amount), format="json")
+    """A system passes on charges and receipts alone (201); a credit, a reduction or a refund waits
+    for a person's approval (202), with the amount it will post."""
+    response = system_api.post(ENTRIES, entry_body(ClientFactory(), kind=kind, amount=amount,
+                                                   reason="From the cash receipting system"), format="json")
 
-    assert response.status_code == 201, response.json()
-    assert response.json()["amount"] == stored
+    if kind in ("charge", "payment"):
+        assert response.status_code == 201, response.json()
+        assert response.json()["amount"] == stored
+    else:
+        assert response.status_code == 202, response.json()
+        assert ControlRequest.objects.get(pk=response.json()["id"]).payload["amount"] == stored
+        assert not LedgerEntry.objects.exists()
 
 
 def test_a_ledger_poster_may_post_an_entry_and_filter_entries_by_client_and_account():
@@ -464,7 +472,7 @@ def test_a_ledger_poster_may_post_an_entry_and_filter_entries_by_client_and_acco
     LedgerEntryFactory(account=AccountFactory(client=other))
     api = api_as(Role.INCOME_OFFICER)
 
-    posted = api.post(ENTRIES, entry_body(client), format="json").json()
+    posted = api.post(ENTRIES, entry_body(client, kind="charge"), format="json").json()
 
     assert [e["id"] for e in api.get(ENTRIES, {"client": client.pk}).json()["results"]] == [posted["id"]]
     assert [e["id"] for e in api.get(ENTRIES, {"account": posted["account"]}).json()["results"]] == [posted["id"]]

@@ -1,13 +1,14 @@
 """Credit notes and refunds under the money controls: within the maker's limit (ControlLimit rows,
 seeded by casework's migration 0013) done at once and recorded as done alone; an officer's credit
 note, or anything above the limit over its period, waits for someone else's approval, and nothing
-moves until then."""
+moves until then. On the web pages and the API."""
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from casework.constants import EntryKind
 from casework.models import ControlAction, ControlRequest, ControlRequestStatus, LedgerEntry, MoneyAction
@@ -25,6 +26,7 @@ from .factories_debt import InvoiceFactory, InvoiceLineFactory
 
 pytestmark = pytest.mark.django_db
 D = Decimal
+CREDIT_NOTES, REFUNDS = "/api/v1/credit-notes/", "/api/v1/refunds/"
 
 
 @pytest.fixture
@@ -51,6 +53,12 @@ def invoice_of(total: str, client=None) -> Invoice:
 
 def approve(request: ControlRequest, actor) -> ControlRequest:
     return control_request_transition(request=request, to=ControlRequestStatus.APPROVED, actor=actor)
+
+
+def api_as(user) -> APIClient:
+    api = APIClient()
+    api.force_authenticate(user)
+    return api
 
 
 # Credit notes -----------------------------------------------------------------------------------
@@ -146,6 +154,56 @@ def test_the_credit_note_page_sends_an_officers_credit_note_for_approval(client_
     assert "You may raise credit notes of up to £2,500.00 for one client in 365 days yourself" in leader_page
 
 
+def test_the_credit_notes_api_raises_or_sends_for_approval(officer, leader):
+    invoice = invoice_of("300.00")
+    line = invoice.lines.get()
+    waiting = api_as(officer).post(CREDIT_NOTES, {"invoice": invoice.pk, "reason": "Visits missed",
+                                                  "lines": [{"line": line.pk, "amount": "50.00"}]}, format="json")
+    assert waiting.status_code == 202, waiting.content
+    body = waiting.json()
+    assert (body["action"], body["status"], body["amount"]) == ("credit_note", "requested", "50.00")
+    assert body["reference"] == ControlRequest.objects.get().reference
+    assert not Invoice.objects.filter(corrects=invoice).exists()
+    other = invoice_of("80.00")
+    done = api_as(leader).post(CREDIT_NOTES, {"invoice": other.pk, "reason": "Billed in error"}, format="json")
+    assert done.status_code == 201, done.content
+    assert done.json()["total"] == "-80.00" and done.json()["corrects"] == other.pk
+    listing = api_as(leader).get(CREDIT_NOTES, {"client": other.client_id}).json()["results"]
+    assert [row["number"] for row in listing] == [done.json()["number"]]
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"lines": [{"line": 0, "amount": "1.00"}]}, "lines"),
+    ({"lines": [{"line": "LINE", "amount": "0.00"}]}, "lines"),
+    ({"lines": [{"line": "LINE", "amount": "-5.00"}]}, "LINE_FIELD"),
+    ({"lines": [{"line": "OTHER", "amount": "1.00"}]}, "lines"),
+    ({"lines": [{"line": "LINE", "amount": "1e9999"}]}, "lines"),
+    ({"lines": [{"line": "LINE", "amount": "300.01"}]}, "LINE_FIELD"),
+    ({"reason": ""}, "reason"),
+])
+def test_the_credit_notes_api_refuses_bad_input_with_a_400_naming_the_field(officer, body, field):
+    invoice = invoice_of("300.00")
+    line = invoice.lines.get()
+    other = invoice_of("10.00").lines.get()
+    ids = {"LINE": line.pk, "OTHER": other.pk}
+    data = {"invoice": invoice.pk, "reason": "Missed visits", **body}
+    for row in data.get("lines", []):
+        row["line"] = ids.get(row["line"], row["line"])
+    response = api_as(officer).post(CREDIT_NOTES, data, format="json")
+    assert response.status_code == 400, response.content
+    assert (f"line_{line.pk}" if field == "LINE_FIELD" else field) in response.json()
+    assert not ControlRequest.objects.exists() and not Invoice.objects.filter(corrects=invoice).exists()
+
+
+@pytest.mark.parametrize("role, status", [(Role.AUDITOR, 403), (Role.SYSTEM_ACCOUNT, 403),
+                                          (Role.DEFERRED_PAYMENT_OFFICER, 403), (Role.INCOME_OFFICER, 202)])
+def test_who_may_ask_for_a_credit_note_through_the_api(role, status):
+    invoice = invoice_of("50.00")
+    response = api_as(UserFactory(roles=[role])).post(CREDIT_NOTES, {"invoice": invoice.pk, "reason": "Wrong"},
+                                                      format="json")
+    assert response.status_code == status
+
+
 # Refunds ----------------------------------------------------------------------------------------
 
 def in_credit(amount: str, actor):
@@ -230,3 +288,19 @@ def test_the_refund_page_sends_a_refund_above_the_limit_for_approval(client_as, 
     assert sent["Location"] == reverse("casework:control_request_detail", args=[request.pk])
     assert client_balance(client) == D("-350.00")
     assert "Waiting for approval" in http.get(url).content.decode()
+
+
+def test_the_refunds_api_pays_or_sends_for_approval(officer):
+    client = in_credit("400.00", officer)
+    api = api_as(officer)
+    body = {"client": client.pk, "method": "cheque", "reason": "Paid twice"}
+    done = api.post(REFUNDS, {**body, "amount": "100.00", "reference": "CHQ 001"}, format="json")
+    assert done.status_code == 201, done.content
+    assert (done.json()["amount"], done.json()["reference"], done.json()["client"]) == ("100.00", "CHQ 001", client.pk)
+    waiting = api.post(REFUNDS, {**body, "amount": "200.00"}, format="json")
+    assert waiting.status_code == 202 and waiting.json()["action"] == "refund"
+    too_much = api.post(REFUNDS, {**body, "amount": "100.01"}, format="json")
+    assert too_much.status_code == 400 and "amount" in too_much.json()
+    assert [row["reference"] for row in api.get(REFUNDS, {"client": client.pk}).json()["results"]] == ["CHQ 001"]
+    assert api_as(UserFactory(roles=[Role.AUDITOR])).post(REFUNDS, {**body, "amount": "1.00"},
+                                                          format="json").status_code == 403

@@ -38,17 +38,34 @@ def leader_client(client_as):
     return client_as(Role.TEAM_LEADER)
 
 
-def test_posting_a_payment_through_the_page_reduces_the_balance(officer_client):
+def test_posting_a_charge_through_the_page_raises_the_balance(officer_client):
+    person = ClientFactory()
+    LedgerEntryFactory(account__client=person, amount=Decimal("100.00"))
+    today = timezone.localdate()
+    response = officer_client.post(reverse("casework:ledger_post", args=[person.pk]), {
+        "kind": "charge", "amount": "£40.00", "effective_date_0": today.day, "effective_date_1": today.month,
+        "effective_date_2": today.year, "reference": "CHG1", "description": "Meals not on the invoice",
+        "reason": "Missed from the last invoice",
+    })
+    assert response.status_code == 302
+    page = officer_client.get(reverse("casework:client_detail", args=[person.pk]))
+    assert "£140.00" in page.content.decode()
+
+
+def test_a_payment_typed_into_the_ledger_form_waits_for_a_second_person(officer_client):
+    """Money received is recorded on the payments page, allocated to invoices; a payment typed into
+    the general form reduces what is owed, so it waits for another person's approval."""
     person = ClientFactory()
     LedgerEntryFactory(account__client=person, amount=Decimal("100.00"))
     today = timezone.localdate()
     response = officer_client.post(reverse("casework:ledger_post", args=[person.pk]), {
         "kind": "payment", "amount": "£40.00", "effective_date_0": today.day, "effective_date_1": today.month,
         "effective_date_2": today.year, "reference": "RCPT1", "description": "Cash at the office",
-    })
-    assert response.status_code == 302
+        "reason": "Paid at the counter",
+    }, follow=True)
+    assert "Sent for approval" in response.content.decode()
     page = officer_client.get(reverse("casework:client_detail", args=[person.pk]))
-    assert "£60.00" in page.content.decode()
+    assert "£100.00" in page.content.decode()
 
 
 @pytest.mark.parametrize("amount, message", [("12.345", "no more than 2 decimal places"), ("abc", "pounds and pence"),

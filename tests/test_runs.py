@@ -393,3 +393,158 @@ def test_a_failing_group_rolls_back_and_is_done_item_by_item_so_only_the_bad_ite
     assert LedgerEntry.objects.count() == 6
     assert set(RunItem.objects.filter(run=run, status=ItemStatus.DONE).values_list("outcome", flat=True)) == {
         "charged in a group", "charged"}
+
+
+@pytest.fixture
+def statements_run(db, django_capture_on_commit_callbacks):
+    """A statements run with a print batch of two letters, one to a client whose name and address
+    start like spreadsheet formulas."""
+    from .factories import LedgerEntryFactory
+
+    hostile = ClientFactory(title="", first_name="=cmd|' /C calc'!A0", last_name="Hopper",
+                            address_line_1="+SUM(A1:A9)", town="@Northmoor")
+    plain = ClientFactory(last_name="Turing")
+    for client in (hostile, plain):
+        LedgerEntryFactory(account__client=client, amount=Decimal("10.00"))
+    with django_capture_on_commit_callbacks(execute=True):
+        run = runs.run_start(job="statements", business_date=date.today(), trigger="test")
+    run.refresh_from_db()
+    assert run.print_batch.letter_count == 2
+    return {"run": run, "clients": [hostile, plain]}
+
+
+def _signed_in(role):
+    from django.test import Client as HttpClient
+
+    from .conftest import sign_in
+
+    return sign_in(HttpClient(), UserFactory(username=f"runs-{role.name}", roles=[role]))
+
+
+def _body(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+@pytest.mark.django_db
+def test_the_print_manifest_neutralises_names_and_addresses_that_start_like_formulas(statements_run):
+    import csv
+    import io
+
+    batch = statements_run["run"].print_batch
+    rows = list(csv.DictReader(io.StringIO(batch.manifest.open("rb").read().decode())))
+    hostile = next(r for r in rows if "Hopper" in r["recipient"])
+    assert hostile["recipient"] == "'=cmd|' /C calc'!A0 Hopper"
+    lines = [hostile[f"address_line_{n}"] for n in range(1, 6)]
+    assert "'+SUM(A1:A9)" in lines and "'@Northmoor" in lines
+    for row in rows:
+        for header, cell in row.items():
+            assert not cell.startswith(("=", "+", "@", "\t", "\r")), (header, cell)
+            assert not (cell.startswith("-") and not cell[1:].replace(".", "").isdigit()), (header, cell)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["batch_pdf", "batch_manifest", "items_csv", "items_xlsx", "detail"])
+def test_a_finance_administrator_cannot_open_a_run_that_names_clients(statements_run, url):
+    from django.urls import reverse
+
+    from casework.models import RecordAccess
+
+    pk = statements_run["run"].pk
+    urls = {"batch_pdf": reverse("casework:batch_file", args=[pk, "pdf"]),
+            "batch_manifest": reverse("casework:batch_file", args=[pk, "manifest"]),
+            "items_csv": reverse("casework:run_detail", args=[pk]) + "?format=csv",
+            "items_xlsx": reverse("casework:run_detail", args=[pk]) + "?format=xlsx",
+            "detail": reverse("casework:run_detail", args=[pk])}
+    http = _signed_in(Role.FINANCE_ADMINISTRATOR)
+    assert http.get(urls[url]).status_code == 403
+    assert not RecordAccess.objects.exists()
+    assert http.get(reverse("casework:run_list")).status_code == 200
+    assert http.get(reverse("casework:run_progress", args=[pk])).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["pdf", "manifest"])
+def test_a_client_reader_downloads_the_print_batch_and_each_client_in_it_is_logged_as_viewed(statements_run, kind):
+    from django.urls import reverse
+
+    from casework.models import RecordAccess
+
+    http = _signed_in(Role.AUDITOR)
+    response = http.get(reverse("casework:batch_file", args=[statements_run["run"].pk, kind]))
+    assert response.status_code == 200
+    body = _body(response)
+    assert body.startswith(b"%PDF-") if kind == "pdf" else b"Hopper" in body and b"Turing" in body
+    views = RecordAccess.objects.filter(user__username="runs-AUDITOR")
+    assert sorted(views.values_list("client_id", flat=True)) == sorted(c.pk for c in statements_run["clients"])
+    assert all(v.path.endswith(f"/batch/{kind}/") for v in views)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_the_run_item_export_logs_each_client_named_and_neutralises_its_cells(statements_run, fmt):
+    from django.urls import reverse
+
+    from casework.models import RecordAccess
+
+    http = _signed_in(Role.TEAM_LEADER)
+    response = http.get(reverse("casework:run_detail", args=[statements_run["run"].pk]) + f"?format={fmt}")
+    assert response.status_code == 200
+    body = _body(response)
+    if fmt == "csv":
+        import csv
+        import io
+
+        cells = [c for row in csv.reader(io.StringIO(body.decode("utf-8-sig"))) for c in row]
+    else:
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(io_bytes(body), read_only=True).active
+        cells = [c for row in sheet.iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    assert any("Hopper" in c for c in cells)  # the outcome names the letter's recipient
+    assert not any(c.startswith(("=", "+", "@")) for c in cells)
+    views = RecordAccess.objects.filter(user__username="runs-TEAM_LEADER")
+    assert sorted(views.values_list("client_id", flat=True)) == sorted(c.pk for c in statements_run["clients"])
+
+
+def io_bytes(body: bytes):
+    import io
+
+    return io.BytesIO(body)
+
+
+@pytest.mark.django_db
+def test_an_item_starting_like_a_formula_is_exported_as_text(charge_job, django_capture_on_commit_callbacks):
+    from django.urls import reverse
+
+    charge_job["skip_on"].add(charge_job["clients"][0].pk)
+    run = start(django_capture_on_commit_callbacks)
+    RunItem.objects.filter(run=run, status=ItemStatus.SKIPPED).update(outcome="=HYPERLINK(\"http://x\")")
+    http = _signed_in(Role.AUDITOR)
+    text = _body(http.get(reverse("casework:run_detail", args=[run.pk]) + "?format=csv")).decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
+
+
+@pytest.mark.django_db
+def test_a_finance_administrator_opens_a_run_that_names_no_client(django_capture_on_commit_callbacks, db):
+    from dataclasses import replace
+
+    from django.urls import reverse
+
+    providers_job = Job(code="test_providers", name="Test providers", description="test",
+                        plan=lambda d: ["provider:1", "provider:2"], process=lambda run, item, prepared: "Paid £1.00",
+                        names_clients=False)
+    register_job(providers_job)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            run = runs.run_start(job="test_providers", business_date=BUSINESS_DATE, trigger="test")
+        http = _signed_in(Role.FINANCE_ADMINISTRATOR)
+        assert http.get(reverse("casework:run_detail", args=[run.pk])).status_code == 200
+        assert b"Paid" in _body(http.get(reverse("casework:run_detail", args=[run.pk]) + "?format=csv"))
+        register_job(replace(providers_job, names_clients=True))  # the same run, were its job to name clients
+        assert http.get(reverse("casework:run_detail", args=[run.pk])).status_code == 403
+    finally:
+        JOBS.pop("test_providers", None)
+
+
+def test_the_provider_payment_run_is_the_only_job_that_names_no_client():
+    assert sorted(code for code, job in JOBS.items() if not job.names_clients) == ["provider_payments"]

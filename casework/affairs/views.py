@@ -8,13 +8,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from casework import services as casework_services
 from casework.constants import CaseType
-from casework.exports import Column, export_response, requested_format
+from casework.exports import Column, personal_export_response, requested_format
 from casework.forms import officer_choices
 from casework.models import AffairsCase, AffairsKind, AffairsStatus, Client, StepCapture
 from casework.roles import has_any_role
-from casework.views.access import role_required
+from casework.views.access import log_record_views, role_required
 from casework.views.forms import handle
 
 from . import selectors, services
@@ -59,9 +58,12 @@ def affairs_list(request):
     queryset = selectors.affairs_list(user=request.user, **selected)
     fmt = requested_format(request)
     if fmt:
-        return export_response(queryset.iterator(), LIST_COLUMNS, "financial-affairs", fmt)
+        return personal_export_response(request, queryset.iterator(), LIST_COLUMNS, "financial-affairs", fmt,
+                                        client_of=lambda affairs: affairs.case.client_id)
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    log_record_views(request, [affairs.case.client_id for affairs in page])
     return render(request, "casework/affairs/list.html", {
-        "page_obj": Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page")), "total": queryset.count(),
+        "page_obj": page, "total": queryset.count(),
         "selected": selected, "kinds": AffairsKind.choices, "statuses": AffairsStatus.choices,
         "officers": [("me", "Me"), ("none", "Unassigned")]
         + [(o.pk, o.get_full_name() or o.username) for o in officer_choices()],
@@ -73,7 +75,7 @@ def affairs_list(request):
 def affairs_detail(request, pk: int):
     affairs = _affairs(pk)
     client = affairs.case.client
-    casework_services.client_record_view(client=client, user=request.user, path=request.path)
+    log_record_views(request, client)
     can_work = has_any_role(request.user, AFFAIRS_WORKERS) and affairs.is_active
     return render(request, "casework/affairs/detail.html", {
         "affairs": affairs, "case": affairs.case, "client": client, "checklist": selectors.checklist(affairs),
@@ -87,6 +89,7 @@ def affairs_detail(request, pk: int):
 
 
 def _form_page(request, affairs: AffairsCase, form, title: str, summary=None):
+    log_record_views(request, affairs.case.client_id)
     return render(request, "casework/form_page.html", {
         "form": form, "title": title, "back_url": _affairs_url(affairs), "multipart": True, "summary": summary,
         "caption": f"{affairs.reference} – {affairs.case.client.full_name}"})
@@ -164,7 +167,7 @@ def affairs_status(request, pk: int):
 def affairs_client(request, pk: int):
     """A client's financial affairs cases and capacity assessments."""
     client = get_object_or_404(Client, pk=pk)
-    casework_services.client_record_view(client=client, user=request.user, path=request.path)
+    log_record_views(request, client)
     return render(request, "casework/affairs/client.html", {
         "client": client,
         "affairs_cases": list(AffairsCase.objects.filter(case__client=client).select_related("case")),
@@ -190,6 +193,7 @@ def affairs_start(request, pk: int):
     if affairs:
         messages.success(request, f"{affairs.get_kind_display()} case {affairs.reference} started")
         return redirect(_affairs_url(affairs))
+    log_record_views(request, client)
     return render(request, "casework/form_page.html", {
         "form": form, "title": f"Start a financial affairs case for {client.full_name}",
         "back_url": reverse("casework:affairs_client", args=[client.pk]), "caption": client.reference})
@@ -207,6 +211,7 @@ def capacity_record(request, pk: int):
         return redirect("casework:affairs_client", pk=client.pk)
     current = (f"{client.get_capacity_display()}" + (f" (assessed {client.capacity_assessed_on:%d %B %Y})"
                                                        if client.capacity_assessed_on else ""))
+    log_record_views(request, client)
     return render(request, "casework/form_page.html", {
         "form": form, "title": "Record a mental capacity assessment", "multipart": True,
         "caption": f"{client.full_name} ({client.reference})", "summary": [("Current record", current)],

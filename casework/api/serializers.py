@@ -14,12 +14,12 @@ from stdnum.gb import nhs
 
 from casework import services
 from casework.constants import CaseStatus, CaseType, CommunicationNeed, EntryKind
-from casework.models import Case, Client, LedgerEntry, Representative, Team
+from casework.models import Case, Client, ControlRequest, ControlRequestStatus, LedgerEntry, Representative, Team
 from casework.models.clients import normalise_postcode
 from casework.money import DECIMAL_PLACES, MAX_DIGITS, to_pennies
 from casework.services.cases import assignee_check
 
-#: Kinds of ledger entry a system may post. Write-offs need a team leader's approval (not yet built).
+#: Kinds of ledger entry a system may post. Write-offs are asked for from invoices and approved by someone else.
 API_ENTRY_KINDS = [(value, label) for value, label in EntryKind.choices if value != EntryKind.WRITE_OFF]
 
 
@@ -212,12 +212,35 @@ class LedgerEntryCreateSerializer(serializers.Serializer):
     effective_date = serializers.DateField()
     reference = serializers.CharField(max_length=60)
     description = serializers.CharField(max_length=300)
+    reason = serializers.CharField(
+        max_length=300, required=False, default="",
+        help_text="Why the entry is posted. Needed when the entry goes for approval (every reduction, and anything "
+                  "above what the caller's role may post alone): the answer is then 202 with the approval request")
 
     def create(self, validated_data):
         client = validated_data.pop("client")
         with domain_errors(), transaction.atomic():  # no account is opened if the post is refused
             account = services.account_for_client(client)
-            return services.ledger_post(account=account, actor=_actor(self), **validated_data)
+            return services.ledger_post_by_hand(account=account, actor=_actor(self), **validated_data)
+
+
+class ControlRequestSerializer(serializers.ModelSerializer):
+    """An action above its maker's limit, waiting for (or given) another person's decision."""
+
+    reference = serializers.CharField(read_only=True)
+    requested_by = serializers.CharField(source="requested_by.username", read_only=True)
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = ControlRequest
+        fields = ["id", "reference", "action", "status", "amount", "client", "subject", "summary", "reason",
+                  "requested_by", "requested_at", "decided_by", "decided_at", "decision_note", "result_reference"]
+        read_only_fields = fields
+
+
+class ControlRequestFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ControlRequestStatus.choices, required=False)
+    client = serializers.IntegerField(required=False, min_value=1, help_text="Client id")
 
 
 class LedgerEntryFilterSerializer(serializers.Serializer):

@@ -5,7 +5,7 @@ from rest_framework.routers import APIRootView, DefaultRouter
 
 from .registry import API_ROUTES
 from .permissions import SCHEMA_READERS, SchemaPermission
-from .views import CaseViewSet, ClientViewSet, LedgerEntryViewSet, RepresentativeViewSet
+from .views import CaseViewSet, ClientViewSet, ControlRequestViewSet, LedgerEntryViewSet, RepresentativeViewSet
 
 app_name = "api"
 
@@ -26,6 +26,7 @@ router.register("clients", ClientViewSet, basename="client")
 router.register("representatives", RepresentativeViewSet, basename="representative")
 router.register("cases", CaseViewSet, basename="case")
 router.register("ledger-entries", LedgerEntryViewSet, basename="ledgerentry")
+router.register("approval-requests", ControlRequestViewSet, basename="controlrequest")
 for prefix, viewset, basename in API_ROUTES:  # other apps' collections (casework.api.registry)
     router.register(prefix, viewset, basename=basename)
 

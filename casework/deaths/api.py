@@ -81,6 +81,7 @@ class DeathRecordFilterSerializer(serializers.Serializer):
 class DeathRecordViewSet(ApiViewSet):
     """Deaths recorded once and handled everywhere. Reversal is done on the web by a team leader."""
 
+    client_path = "client_id"
     read_roles = API_READERS
     write_roles = DEATH_RECORDERS | {Role.SYSTEM_ACCOUNT}
     serializer_class = DeathRecordSerializer

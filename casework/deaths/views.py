@@ -5,10 +5,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from casework.correspondence import letter_recipient
-from casework.exports import Column, export_response, requested_format
+from casework.exports import Column, personal_export_response, requested_format
 from casework.models.deaths import ConsequenceStatus, DeathRecord, DeathRecordStatus
 from casework.roles import has_any_role
-from casework.views.access import role_required
+from casework.views.access import log_record_views, role_required
 from casework.views.forms import handle
 
 from .forms import DeathConfirmForm, DeathReverseForm
@@ -70,6 +70,7 @@ def death_confirm(request, pk: int):
     groups: dict[str, list] = {}
     for item in rows:
         groups.setdefault(_label(item["row"].kind, item["row"].app_label), []).append(item)
+    log_record_views(request, death.client_id)
     return render(request, "casework/deaths/confirm.html", {
         "death": death, "client": death.client, "groups": list(groups.items()),
         "errors": [item for item in rows if item["error"]],
@@ -83,6 +84,7 @@ def death_detail(request, pk: int):
     death = _death(pk)
     consequences = list(death.consequences.select_related("decided_by", "reversed_by"))
     can_reverse = death.status == DeathRecordStatus.RECORDED and has_any_role(request.user, DEATH_REVERSERS)
+    log_record_views(request, death.client_id)
     return render(request, "casework/deaths/detail.html", {
         "death": death, "client": death.client, "groups": _grouped(consequences),
         "awaiting": sum(1 for c in consequences if c.status == ConsequenceStatus.PROPOSED),
@@ -102,6 +104,7 @@ def death_reverse_view(request, pk: int):
     if handle(request, form, lambda d: death_reverse(death=death, reason=d["reason"], actor=request.user)):
         messages.success(request, f"The death of {death.client.full_name} was reversed as recorded in error")
         return redirect("casework:death_detail", pk=death.pk)
+    log_record_views(request, death.client_id)
     return render(request, "casework/form_page.html", {
         "form": form, "title": f"Reverse the death of {death.client.full_name}: recorded in error",
         "back_url": reverse("casework:death_detail", args=[death.pk]),
@@ -152,7 +155,9 @@ def death_list(request):
     rows = deaths_queryset(show)
     fmt = requested_format(request)
     if fmt:
-        return export_response(rows.iterator(), DEATH_COLUMNS, "deaths", fmt)
+        return personal_export_response(request, rows.iterator(), DEATH_COLUMNS, "deaths", fmt)
+    deaths = list(rows[:500])
+    log_record_views(request, deaths)
     return render(request, "casework/deaths/list.html", {
-        "deaths": rows[:500], "show": show, "choices": SHOW.items(),
+        "deaths": deaths, "show": show, "choices": SHOW.items(),
         "awaiting_count": deaths_queryset("awaiting").count()})

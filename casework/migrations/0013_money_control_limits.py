@@ -40,7 +40,8 @@ LIMITS = [
 ]
 
 
-def forward(apps, schema_editor):
+def load(apps) -> None:
+    """The starting rows (also called by the test suite after a transactional test empties the table)."""
     ControlLimit = apps.get_model("casework", "ControlLimit")
     rows = []
     for action, groups, kind, direction, alone, approve, any_amount, days in LIMITS:
@@ -51,6 +52,10 @@ def forward(apps, schema_editor):
                 approve_any_amount=any_amount, period_days=days, effective_from=FROM,
                 note="Starting limit; change with a new row from the date it applies"))
     ControlLimit.objects.bulk_create(rows)
+
+
+def forward(apps, schema_editor):
+    load(apps)
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(
             "CREATE TRIGGER casework_moneyaction_append_only BEFORE UPDATE OR DELETE ON casework_moneyaction "

@@ -203,7 +203,9 @@ class Representative(models.Model):
 
 
 class RecordAccess(models.Model):
-    """Who viewed a client's record and when: the record holds special category data."""
+    """Who was shown a client's data and when: the client's own pages, a list or search page that
+    showed them, an export that held them, an API answer that carried them. `path` is the request's
+    path with its query (a list's filters, an export's format), or "subject-access:<id>"."""
 
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="accesses")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -213,3 +215,17 @@ class RecordAccess(models.Model):
     class Meta:
         ordering = ["-viewed_at"]
         verbose_name_plural = "record accesses"
+
+    @property
+    def how(self) -> str:
+        """How the data was seen, from the path: "API", "Export (CSV)", "Export (XLSX)", "Subject
+        access export" or "Page" (a page or a file downloaded from one)."""
+        from urllib.parse import parse_qs, urlsplit
+
+        if self.path.startswith("subject-access:"):
+            return "Subject access export"
+        parts = urlsplit(self.path)
+        if parts.path.startswith("/api/"):
+            return "API"
+        fmt = parse_qs(parts.query).get("format", [""])[0].lower()
+        return f"Export ({fmt.upper()})" if fmt in ("csv", "xlsx") else "Page"

@@ -35,6 +35,7 @@ class ControlAction(models.TextChoices):
     CLAIM_APPROVAL = "claim_approval", "Provider claim approval"
     PAYMENT_RUN = "payment_run", "Provider payment run release"
     URGENT_PAYMENT = "urgent_payment", "Urgent provider payment"
+    OVERPAYMENT_RECOVERY = "overpayment_recovery", "Provider overpayment approved for recovery"
     OVERPAYMENT_WAIVER = "overpayment_waiver", "Provider overpayment waived"
     DP_SURPLUS_RECOVERY = "dp_surplus_recovery", "Direct payment surplus recovery"
     DP_SURPLUS_WAIVER = "dp_surplus_waiver", "Direct payment surplus waived"

@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from casework.constants import TimelineKind
 from casework.exports import safe_text
-from casework.models import RecordAccess, SubjectAccessRequest, TimelineEntry
-from casework.services import DomainError
+from casework.models import SubjectAccessRequest, TimelineEntry
+from casework.services import DomainError, client_records_viewed
 
 from .sources import collect
 
@@ -70,6 +70,7 @@ def build_archive(client, *, request: SubjectAccessRequest) -> tuple[bytes, dict
         index = render_to_string("casework/privacy/sar_index.html", {
             "client": client, "request": request, "sections": sections, "missing": missing,
             "generated_at": timezone.now(),
+            "views": next((s.rows for s in sections if s.code == "record_access"), []),
         })
         archive.writestr("index.html", index)
     counts = {s.code: len(s.rows) for s in sections}
@@ -84,7 +85,7 @@ def subject_access_export(*, client, actor, reason: str, path: str = "") -> Subj
         raise DomainError("Say which request this export answers", field="reason")
     with transaction.atomic():
         request = SubjectAccessRequest.objects.create(client=client, requested_by=actor, reason=reason.strip())
-        RecordAccess.objects.create(client=client, user=actor, path=(path or f"subject-access:{request.pk}")[:300])
+        client_records_viewed(clients_or_ids=[client], user=actor, path=path or f"subject-access:{request.pk}")
         data, counts = build_archive(client, request=request)
         request.sha256 = hashlib.sha256(data).hexdigest()
         request.sections = counts

@@ -55,7 +55,7 @@ def casework_records(client) -> list[Section]:
                 [FileRef(f"letters/{letter.reference}.pdf", letter.file.name, letter.file.storage)
                  for letter in letters if letter.file]),
         Section("record_access", "Who viewed the record",
-                rows_of(RecordAccess.objects.filter(client=client).order_by("viewed_at", "id")), ["casework.recordaccess"]),
+                record_access_rows(client), ["casework.recordaccess"]),
         Section("subject_access_requests", "Earlier subject access requests",
                 rows_of(SubjectAccessRequest.objects.filter(client=client).order_by("id")),
                 ["casework.subjectaccessrequest"]),
@@ -64,6 +64,15 @@ def casework_records(client) -> list[Section]:
         Section("erasure_requests", "Erasure requests",
                 rows_of(ErasureRequest.objects.filter(client=client).order_by("id")), ["casework.erasurerequest"]),
     ]
+
+
+def record_access_rows(client) -> list[dict]:
+    """Every logged view of the client's data, single records and lists, exports and API answers
+    alike, with who saw it and how (a page, an export or the API)."""
+    from casework.models import RecordAccess
+
+    views = RecordAccess.objects.filter(client=client).select_related("user").order_by("viewed_at", "id")
+    return [row_of(view, {"viewed_by": view.user.get_username(), "how": view.how}) for view in views]
 
 
 def _client_model():

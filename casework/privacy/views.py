@@ -5,8 +5,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from casework import services
-from casework.exports import Column, export_response, requested_format
+from casework.exports import Column, personal_export_response, requested_format
 from casework.models import (
     Account,
     Client,
@@ -17,7 +16,7 @@ from casework.models import (
     SubjectAccessRequest,
 )
 from casework.roles import has_any_role
-from casework.views.access import role_required
+from casework.views.access import log_record_views, role_required
 from casework.views.forms import handle
 
 from .erasure import erasure_decide, erasure_request
@@ -48,6 +47,7 @@ def subject_access_create(request, pk: int):
         messages.success(request, f"Subject access export {sar.reference} produced")
         return redirect("casework:subject_access_detail", pk=sar.pk)
     previous = SubjectAccessRequest.objects.filter(client=client).select_related("requested_by")[:20]
+    log_record_views(request, client)
     return render(request, "casework/privacy/subject_access_form.html", {
         "form": form, "client": client, "previous": previous, "back_url": _client_url(client)})
 
@@ -55,6 +55,7 @@ def subject_access_create(request, pk: int):
 @role_required(SUBJECT_ACCESS_EXPORTERS)
 def subject_access_detail(request, pk: int):
     sar = get_object_or_404(SubjectAccessRequest.objects.select_related("client", "requested_by"), pk=pk)
+    log_record_views(request, sar.client_id)
     return render(request, "casework/privacy/subject_access_detail.html", {"sar": sar})
 
 
@@ -63,7 +64,7 @@ def subject_access_download(request, pk: int):
     sar = get_object_or_404(SubjectAccessRequest.objects.select_related("client"), pk=pk)
     if not sar.file:
         raise Http404("This export's file has been deleted")
-    services.client_record_view(client=sar.client, user=request.user, path=request.path)
+    log_record_views(request, sar.client_id)
     try:
         handle_ = sar.file.open("rb")
     except FileNotFoundError:
@@ -95,9 +96,11 @@ def retention_queue(request):
     reviews = RetentionReview.objects.filter(status=show).select_related("client", "decided_by")
     fmt = requested_format(request)
     if fmt:
-        return export_response(reviews.iterator(), REVIEW_COLUMNS, "retention-review", fmt)
+        return personal_export_response(request, reviews.iterator(), REVIEW_COLUMNS, "retention-review", fmt)
+    shown = list(reviews[:500])
+    log_record_views(request, shown)
     return render(request, "casework/privacy/retention_queue.html", {
-        "reviews": reviews[:500], "show": show, "statuses": RetentionReviewStatus.choices,
+        "reviews": shown, "show": show, "statuses": RetentionReviewStatus.choices,
         "can_decide": has_any_role(request.user, RETENTION_DECIDERS),
         "can_request": has_any_role(request.user, ERASURE_REQUESTERS)})
 
@@ -110,6 +113,7 @@ def retention_keep(request, pk: int):
                                                          actor=request.user, note=d["note"])):
         messages.success(request, f"{review.client.full_name}'s record is kept")
         return redirect("casework:retention_queue")
+    log_record_views(request, review.client_id)
     return render(request, "casework/form_page.html", {
         "form": form, "title": f"Keep {review.client.full_name}'s record", "back_url": reverse("casework:retention_queue"),
         "summary": [("Retention ended", f"{review.retention_ended_on:%d %B %Y}"), ("Why marked", review.explanation)]})
@@ -123,6 +127,7 @@ def erasure_create(request, pk: int):
     if erasure:
         messages.success(request, f"Erasure {erasure.reference} requested: another team leader must approve it")
         return redirect("casework:erasure_detail", pk=erasure.pk)
+    log_record_views(request, client)
     return render(request, "casework/form_page.html", {
         "form": form, "title": f"Request erasure of {client.full_name}'s personal data", "back_url": _client_url(client),
         "summary": [("Reference", client.reference),
@@ -147,8 +152,10 @@ def erasure_list(request):
     requests = ErasureRequest.objects.select_related("client", "requested_by", "decided_by")
     fmt = requested_format(request)
     if fmt:
-        return export_response(requests.iterator(), ERASURE_COLUMNS, "erasure-requests", fmt)
-    return render(request, "casework/privacy/erasure_list.html", {"requests": requests[:500]})
+        return personal_export_response(request, requests.iterator(), ERASURE_COLUMNS, "erasure-requests", fmt)
+    shown = list(requests[:500])
+    log_record_views(request, shown)
+    return render(request, "casework/privacy/erasure_list.html", {"requests": shown})
 
 
 @role_required(ERASURE_VIEWERS)
@@ -167,6 +174,7 @@ def erasure_detail(request, pk: int):
                    .values_list("pk", "number"))
     totals = [(numbers.get(int(key), key) if key.isdigit() else key, t) for key, t in erasure.financial_totals.items()]
     erased = [(_erased_label(name), count) for name, count in erasure.erased.items()]
+    log_record_views(request, erasure.client_id)
     return render(request, "casework/privacy/erasure_detail.html",
                   {"erasure": erasure, "form": form, "totals": totals, "erased": erased})
 

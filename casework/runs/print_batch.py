@@ -1,4 +1,7 @@
-"""A run's letters as one PDF in postcode order, with a manifest CSV, for the print and post supplier."""
+"""A run's letters as one PDF in postcode order, with a manifest CSV, for the print and post supplier.
+
+The manifest's cells pass through casework.exports.safe_text: a name or address line that starts
+like a formula (=, +, -, @) reaches the supplier's spreadsheet as text."""
 import csv
 import gc
 import io
@@ -9,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 import pikepdf
 
+from casework.exports import safe_text
 from casework.models import Letter, PrintBatch, PrintBatchStatus, Run, RunEvent
 from casework.services.errors import DomainError
 
@@ -57,8 +61,10 @@ def _files(run: Run, letters: list[Letter]) -> tuple[str, str]:
     for letter in letters:
         lines = list(letter.recipient_address)[:5]
         lines += [""] * (5 - len(lines))
-        out.writerow([letter.pk, letter.reference, letter.recipient_name, *lines, letter.postcode, letter.pages,
-                      "yes" if letter.large_print else "no", letter.letter_type, letter.template.version, letter.sha256])
+        out.writerow([safe_text(cell) for cell in (
+            letter.pk, letter.reference, letter.recipient_name, *lines, letter.postcode,
+            letter.pages, "yes" if letter.large_print else "no", letter.letter_type, letter.template.version,
+            letter.sha256)])
     pdf = _join(letters)
     stem = f"print-batches/{run.job}-{run.business_date:%Y-%m-%d}-run{run.pk}"
     pdf_name = default_storage.save(f"{stem}.pdf", ContentFile(pdf.getvalue()))

@@ -26,6 +26,9 @@ class Job:
     - `group_size` (optional) items per transaction for this job; default RUN_ITEMS_PER_TRANSACTION.
     - `finish(run)` (optional) runs once when every item is done, e.g. to build the print batch.
     - `schedule` is the default crontab (Europe/London) for django-celery-beat; None: on demand only.
+    - `names_clients` False only for a job whose items and outcomes name no client (the provider
+      payment run): its run page and item export are open to finance administrators too. Any run
+      with letters names clients whatever this says (see casework.runs.access).
     """
 
     code: str
@@ -39,6 +42,7 @@ class Job:
     process_group: Callable[..., dict] | None = None
     group_size: int | None = None
     schedule: dict[str, str] | None = field(default=None)
+    names_clients: bool = True
 
 
 JOBS: dict[str, Job] = {}

@@ -15,12 +15,13 @@ from .clients import (
     client_create,
     client_record_death,
     client_record_view,
+    client_records_viewed,
     client_update,
     representative_add,
     representative_end,
 )
 from .errors import DomainError, NotAllowed
-from .ledger import account_for_client, ledger_post, ledger_reverse
+from .ledger import account_for_client, ledger_post, ledger_post_by_hand, ledger_reverse, ledger_reverse_by_hand
 
 __all__ = [
     "DomainError",
@@ -34,10 +35,13 @@ __all__ = [
     "client_create",
     "client_record_death",
     "client_record_view",
+    "client_records_viewed",
     "client_update",
     "document_upload",
     "ledger_post",
+    "ledger_post_by_hand",
     "ledger_reverse",
+    "ledger_reverse_by_hand",
     "representative_add",
     "representative_end",
     "task_complete",

@@ -130,29 +130,58 @@ def representative_end(*, representative: Representative, end_date: date, actor,
 def client_record_view(*, client: Client, user, path: str) -> None:
     """Log that someone viewed a client's record (special category data), and notice a member of
     staff viewing records in unusual numbers."""
-    RecordAccess.objects.create(client=client, user=user, path=path[:300])
-    _count_record_view(user)
+    client_records_viewed(clients_or_ids=[client], user=user, path=path)
 
 
-def _count_record_view(user) -> None:
+def _client_id(item) -> int | None:
+    """A client's id from a Client, an id, or any record carrying `client_id` (an invoice, a case)."""
+    if item is None:
+        return None
+    if isinstance(item, Client):
+        return item.pk
+    if isinstance(item, int) and not isinstance(item, bool):
+        return item
+    client_id = getattr(item, "client_id", None)
+    if client_id is None and not hasattr(item, "client_id"):
+        raise TypeError(f"Not a client, a client id or a record with a client: {item!r}")
+    return client_id
+
+
+def client_records_viewed(*, clients_or_ids, user, path: str) -> int:
+    """Log that someone was shown these clients' data in one answer (a page, a list, an export or an
+    API call): one RecordAccess row per distinct client, written in one INSERT, and every one counted
+    towards the unusual-viewing alert. `clients_or_ids` holds Clients, client ids or records with a
+    `client_id`; None is skipped (a row with no client). Returns the number of clients logged."""
+    ids = list(dict.fromkeys(i for i in map(_client_id, clients_or_ids) if i is not None))
+    if not ids:
+        return 0
+    path = path[:300]
+    RecordAccess.objects.bulk_create(
+        [RecordAccess(client_id=client_id, user=user, path=path) for client_id in ids], batch_size=10_000)
+    _count_record_view(user, len(ids))
+    return len(ids)
+
+
+def _count_record_view(user, viewed: int = 1) -> None:
     """Views of client records by one user in the clock hour, counted in the shared cache; reaching
     RECORD_VIEWS_ALERT_PER_HOUR logs a warning on careledger.security, once that hour (ASVS 8.1.4).
-    The RecordAccess rows stay the record of what was seen."""
+    A list, an export or an API page counts every client it showed. The RecordAccess rows stay the
+    record of what was seen."""
     limit = settings.RECORD_VIEWS_ALERT_PER_HOUR
-    if not limit or user is None or not user.pk:
+    if not limit or user is None or not user.pk or viewed < 1:
         return
     now = timezone.now()
     hour = now.strftime("%Y-%m-%d %H:00")
     key = f"record-views:{user.pk}:{now:%Y%m%d%H}"
-    if cache.add(key, 1, timeout=3900):
-        count = 1
+    if cache.add(key, viewed, timeout=3900):
+        count = viewed
     else:
         try:
-            count = cache.incr(key)
+            count = cache.incr(key, viewed)
         except ValueError:  # expired between the two calls
-            cache.add(key, 1, timeout=3900)
-            count = 1
-    if count == limit:
+            cache.add(key, viewed, timeout=3900)
+            count = viewed
+    if count - viewed < limit <= count:  # this answer crossed the limit: once that hour
         logging.getLogger("careledger.security").warning(
             "Unusual record viewing: %s has viewed %d client records in the hour from %s UTC", user.get_username(),
             count, hour)

@@ -2,6 +2,7 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import models
 
 from casework.roles import has_any_role
 
@@ -25,3 +26,19 @@ def role_required(roles):
         return wrapped
 
     return decorator
+
+
+def log_record_views(request, *items) -> int:
+    """Log that this answer shows these clients' data (casework.services.client_records_viewed): each
+    item is a Client, a client id, a record with a `client_id` (an invoice, a case) or None, or an
+    iterable of those (a page of a list). The path logged is the request's with its query, so a
+    list's filters and an export's format are kept. Returns the number of clients logged."""
+    from casework.services import client_records_viewed
+
+    flat = []
+    for item in items:
+        if item is None or isinstance(item, (int, models.Model)):
+            flat.append(item)
+        else:
+            flat.extend(item)
+    return client_records_viewed(clients_or_ids=flat, user=request.user, path=request.get_full_path())

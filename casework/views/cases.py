@@ -12,7 +12,7 @@ from casework.models import Case, Document, Task
 from casework.panels import panels_for
 from casework.roles import CASEWORKERS, QUEUE_MANAGERS, READERS, has_any_role
 
-from .access import role_required
+from .access import log_record_views, role_required
 from .forms import handle
 
 TIMELINE_LIMIT = 100
@@ -37,6 +37,7 @@ def case_create(request, pk: int):
     if case:
         messages.success(request, f"Case {case.reference} opened")
         return redirect(case_url(case))
+    log_record_views(request, client)
     return render(request, "casework/form_page.html", {"form": form, "title": f"Open a case for {client.full_name}",
                                                         "back_url": reverse("casework:client_detail", args=[client.pk])})
 
@@ -44,7 +45,7 @@ def case_create(request, pk: int):
 @role_required(READERS)
 def case_detail(request, pk: int):
     case = _case(pk)
-    services.client_record_view(client=case.client, user=request.user, path=request.path)
+    log_record_views(request, case.client)
     timeline = list(case.timeline.select_related("actor", "document")[:TIMELINE_LIMIT])
     representatives = list(case.client.representatives.all())
     can_work = has_any_role(request.user, CASEWORKERS)
@@ -66,6 +67,7 @@ def case_detail(request, pk: int):
 
 
 def _case_form_page(request, case, form, title):
+    log_record_views(request, case.client_id)
     return render(request, "casework/form_page.html", {"form": form, "title": title, "back_url": case_url(case),
                                                         "caption": f"{case.reference} – {case.client.full_name}"})
 
@@ -162,6 +164,7 @@ def document_upload(request, pk: int):
                                                                 description=d["description"], actor=request.user)):
         messages.success(request, "Document uploaded")
         return redirect(case_url(case))
+    log_record_views(request, case.client_id)
     return render(request, "casework/form_page.html", {"form": form, "title": f"Upload a document to {case.reference}",
                                                         "back_url": case_url(case), "multipart": True})
 
@@ -170,7 +173,7 @@ def document_upload(request, pk: int):
 def document_download(request, pk: int):
     """Documents are kept outside the web root and reach a browser only through this check."""
     doc = get_object_or_404(Document, pk=pk)
-    services.client_record_view(client=doc.client, user=request.user, path=request.path)
+    log_record_views(request, doc.client_id)
     try:
         handle_ = doc.file.open("rb")
     except FileNotFoundError:

@@ -8,12 +8,12 @@ from django.utils import timezone
 from casework import exports, history, selectors, services
 from casework.correspondence import letter_recipient
 from casework.panels import client_panels_for
-from casework.exports import Column, export_response, requested_format
+from casework.exports import Column, personal_export_response, requested_format
 from casework.forms import ClientForm, DeathForm, EndRepresentativeForm, LedgerEntryForm, RepresentativeForm, ReverseEntryForm, StatementFilterForm
-from casework.models import Case, Client, LedgerEntry, RecordAccess, Representative
+from casework.models import Case, Client, ControlRequest, LedgerEntry, RecordAccess, Representative
 from casework.roles import CASEWORKERS, CLIENT_EDITORS, LEDGER_POSTERS, LEDGER_REVERSERS, READERS, Role, has_any_role
 
-from .access import role_required
+from .access import log_record_views, role_required
 from .forms import handle
 
 TIMELINE_LIMIT = 50
@@ -50,7 +50,7 @@ def client_create(request):
 @role_required(READERS)
 def client_detail(request, pk: int):
     client = get_object_or_404(Client, pk=pk)
-    services.client_record_view(client=client, user=request.user, path=request.path)
+    log_record_views(request, client)
     representatives = list(client.representatives.all())
     account = services.account_for_client(client)
     timeline = list(client.timeline.select_related("actor", "case", "document")[:TIMELINE_LIMIT])
@@ -89,6 +89,7 @@ def client_edit(request, pk: int):
     if handle(request, form, save):
         messages.success(request, "Client details saved")
         return redirect("casework:client_detail", pk=client.pk)
+    log_record_views(request, client)
     return render(request, "casework/form_page.html", {"form": form, "title": f"Change details: {client.full_name}",
                                                         "back_url": client_url(client)})
 
@@ -108,6 +109,7 @@ def client_death(request, pk: int):
     if done:
         messages.success(request, "Death recorded. Letters now go to the executor or personal representatives.")
         return redirect("casework:death_confirm", pk=done.death_record.pk)
+    log_record_views(request, client)
     return render(request, "casework/form_page.html", {"form": form, "title": f"Record the death of {client.full_name}",
                                                         "back_url": client_url(client)})
 
@@ -119,6 +121,7 @@ def representative_add(request, pk: int):
     if handle(request, form, lambda d: services.representative_add(client=client, actor=request.user, **d)):
         messages.success(request, "Representative added")
         return redirect("casework:client_detail", pk=client.pk)
+    log_record_views(request, client)
     return render(request, "casework/form_page.html", {"form": form, "title": f"Add a representative for {client.full_name}",
                                                         "back_url": client_url(client)})
 
@@ -130,6 +133,7 @@ def representative_end(request, pk: int):
     if handle(request, form, lambda d: services.representative_end(representative=rep, actor=request.user, **d)):
         messages.success(request, f"Authority of {rep.name} ended")
         return redirect("casework:client_detail", pk=rep.client_id)
+    log_record_views(request, rep.client_id)
     return render(request, "casework/form_page.html", {"form": form, "title": f"End the authority of {rep.name}",
                                                         "back_url": client_url(rep.client)})
 
@@ -137,7 +141,6 @@ def representative_end(request, pk: int):
 @role_required(READERS)
 def client_statement(request, pk: int):
     client = _client(pk)
-    services.client_record_view(client=client, user=request.user, path=request.path)
     account = services.account_for_client(client)
     filters = StatementFilterForm(request.GET or None)
     start = end = None
@@ -146,7 +149,9 @@ def client_statement(request, pk: int):
     result = selectors.statement(account, start=start, end=end)
     fmt = requested_format(request)
     if fmt:
-        return export_response(result.lines, STATEMENT_COLUMNS, f"statement-{account.number}", fmt)
+        return personal_export_response(request, result.lines, STATEMENT_COLUMNS, f"statement-{account.number}", fmt,
+                                        client_of=lambda line: client)
+    log_record_views(request, client)
     return render(request, "casework/statement.html", {
         "client": client, "account": account, "statement": result, "filters": filters,
         "can_reverse": has_any_role(request.user, LEDGER_REVERSERS),
@@ -158,10 +163,15 @@ def ledger_post(request, pk: int):
     client = _client(pk)
     account = services.account_for_client(client)
     form = LedgerEntryForm(request.POST or None, initial={"effective_date": timezone.localdate()})
-    entry = handle(request, form, lambda d: services.ledger_post(account=account, actor=request.user, **d))
+    entry = handle(request, form, lambda d: services.ledger_post_by_hand(account=account, actor=request.user, **d))
+    if isinstance(entry, ControlRequest):
+        messages.success(request, f"Sent for approval as {entry.reference}: nothing is posted until someone else "
+                                  f"approves it")
+        return redirect("casework:control_request_detail", pk=entry.pk)
     if entry:
         messages.success(request, f"{entry.get_kind_display()} of £{abs(entry.amount):,.2f} posted")
         return redirect("casework:client_statement", pk=client.pk)
+    log_record_views(request, client)
     return render(request, "casework/form_page.html", {"form": form, "title": f"Post to {client.full_name}'s account",
                                                         "back_url": client_url(client)})
 
@@ -170,9 +180,16 @@ def ledger_post(request, pk: int):
 def ledger_reverse(request, pk: int):
     entry = get_object_or_404(LedgerEntry.objects.select_related("account__client"), pk=pk)
     form = ReverseEntryForm(request.POST or None)
-    if handle(request, form, lambda d: services.ledger_reverse(entry=entry, actor=request.user, reason=d["reason"])):
+    done = handle(request, form,
+                  lambda d: services.ledger_reverse_by_hand(entry=entry, actor=request.user, reason=d["reason"]))
+    if isinstance(done, ControlRequest):
+        messages.success(request, f"Sent for approval as {done.reference}: the entry is reversed only when another "
+                                  f"team leader approves")
+        return redirect("casework:control_request_detail", pk=done.pk)
+    if done:
         messages.success(request, f"Entry {entry.reference} reversed")
         return redirect("casework:client_statement", pk=entry.account.client_id)
+    log_record_views(request, entry.account.client_id)
     return render(request, "casework/form_page.html", {
         "form": form, "title": f"Reverse {entry.get_kind_display().lower()} {entry.reference} of £{abs(entry.amount):,.2f}",
         "back_url": client_url(entry.account.client)})
@@ -202,10 +219,10 @@ def client_history(request, pk: int):
     rows = history.ClientHistory(client, kind or None)
     fmt = requested_format(request)
     if fmt:
-        services.client_record_view(client=client, user=request.user, path=request.get_full_path())
         name = f"history-{client.reference}" + (f"-{kind}" if kind else "")
-        return exports.export_response(rows.all(), HISTORY_COLUMNS, name, fmt)
-    services.client_record_view(client=client, user=request.user, path=request.path)
+        return exports.personal_export_response(request, rows.all(), HISTORY_COLUMNS, name, fmt,
+                                                client_of=lambda row: client)
+    log_record_views(request, client)
     page = Paginator(rows, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     accesses = None
     if has_any_role(request.user, {Role.AUDITOR, Role.TEAM_LEADER}):

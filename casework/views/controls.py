@@ -10,15 +10,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.exports import Column, export_response, requested_format
+from casework.exports import Column, personal_export_response, requested_format
 from casework.forms import GovForm
 from casework.models import ControlAction, ControlRequest, ControlRequestStatus, MoneyAction
 from casework.money import ZERO, format_pounds, to_pennies
 from casework.roles import CASEWORKERS, READERS, Role, roles_of
-from casework.services import clients as client_services
 from casework.services import controls as services
 
-from .access import role_required
+from .access import log_record_views, role_required
 from .forms import handle
 
 PAGE_SIZE = 50
@@ -71,10 +70,11 @@ def control_request_list(request):
         requests = requests.filter(requested_by=request.user)
     requests = requests.order_by("-requested_at", "-id")
     if fmt := requested_format(request):
-        return export_response(requests, REQUEST_COLUMNS, "approval-requests", fmt)
+        return personal_export_response(request, requests, REQUEST_COLUMNS, "approval-requests", fmt)
     page = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
     for item in page:
         item.cannot_decide = services.why_cannot_decide(item, request.user)
+    log_record_views(request, page)
     return render(request, "casework/controls/request_list.html", {
         "page_obj": page, "statuses": ControlRequestStatus.choices, "selected": status,
         "actions": ControlAction.choices, "selected_action": action, "mine": mine,
@@ -95,8 +95,6 @@ def _context(item: ControlRequest, user) -> dict:
     recent = list(same_account.select_related("maker", "checker")[:10])
     by_maker = ControlRequest.objects.filter(requested_by=item.requested_by, action=item.action,
                                              requested_at__gte=since).exclude(pk=item.pk)
-    if item.client_id:
-        client_services.client_record_view(client=item.client, user=user, path=f"/approvals/{item.pk}/")
     return {
         "item": item, "changes": item.changes or [], "recent": recent,
         "recent_total": to_pennies(sum((m.amount for m in recent), ZERO)),
@@ -111,6 +109,7 @@ def _context(item: ControlRequest, user) -> dict:
 @role_required(READERS)
 def control_request_detail(request, pk: int):
     item = _request(pk)
+    log_record_views(request, item)
     return render(request, "casework/controls/request_detail.html", _context(item, request.user))
 
 
@@ -157,6 +156,7 @@ def _decide(request, pk: int, to: str):
                ("Reason given", item.reason)]
     summary += [(label, f"{before} → {after}" if before and after else (after or before))
                 for label, before, after in (item.changes or [])]
+    log_record_views(request, item)
     return render(request, "casework/form_page.html", {
         "form": form, "title": f"{verb} {item.reference}", "summary": summary,
         "back_url": reverse("casework:control_request_detail", args=[pk])})
@@ -232,10 +232,13 @@ def separation_report(request):
         only = ""
     rows = rows.order_by("-occurred_at", "-id")
     if fmt := requested_format(request):
-        return export_response(rows, SEPARATION_COLUMNS, f"separation-{start:%Y%m%d}-{end:%Y%m%d}", fmt)
+        return personal_export_response(request, rows, SEPARATION_COLUMNS,
+                                        f"separation-{start:%Y%m%d}-{end:%Y%m%d}", fmt)
     period = MoneyAction.objects.filter(occurred_at__date__gte=start, occurred_at__date__lte=end)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    log_record_views(request, page)  # each action's account names its client
     return render(request, "casework/controls/separation.html", {
-        "page_obj": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")), "start": start, "end": end,
+        "page_obj": page, "start": start, "end": end,
         "errors": errors, "actions": ControlAction.choices, "selected_action": action, "only": only,
         "only_options": [("alone", "Done alone, within the maker's limit"), ("same", "Made and checked by one person")],
         "same_count": period.filter(checker=F("maker")).count(),

@@ -21,7 +21,7 @@ from casework.letters.safe_template import TemplateRefused
 from casework.models import Client, Letter, LetterTemplate
 from casework.roles import CASEWORKERS, READERS, Role, has_any_role
 
-from .access import role_required
+from .access import log_record_views, role_required
 from .forms import handle
 
 logger = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ def template_preview(request, code: str):
 def letter_download(request, pk: int):
     """The PDF exactly as sent, if its bytes still match the SHA-256 recorded when it was made."""
     letter = get_object_or_404(Letter.objects.select_related("client"), pk=pk)
-    services.client_record_view(client=letter.client, user=request.user, path=request.path)
+    log_record_views(request, letter.client)
     try:
         content, intact = letters.letter_file_intact(letter)
     except FileNotFoundError:

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,12 +12,15 @@ from casework.forms import GovForm, _date
 from casework.models import Client, ItemStatus, Letter, PrintBatchStatus, Run, RunItem
 from casework.roles import READERS, Role, has_any_role
 from casework.runs import services
+from casework.runs.access import CLIENT_RUN_READERS, batch_client_ids, item_client_ids, may_read_run, records_viewed
 from casework.runs.print_batch import print_batch_transition
 from casework.runs.registry import JOBS, job_choices
 
 from .access import role_required
 from .forms import handle
 
+#: Who may list runs and follow their progress; a run that names clients (its page, item export and
+#: print batch) is for CLIENT_RUN_READERS only (casework.runs.access).
 RUN_VIEWERS = READERS | {Role.FINANCE_ADMINISTRATOR}
 RUN_OPERATORS = frozenset({Role.TEAM_LEADER})
 
@@ -70,12 +74,15 @@ def run_start(request):
 @role_required(RUN_VIEWERS)
 def run_detail(request, pk: int):
     run = _run(pk)
+    if not may_read_run(request.user, run):
+        raise PermissionDenied("This run names clients: your role does not give access to client records")
     failed = list(RunItem.objects.filter(run=run, status=ItemStatus.FAILED)[:100])
     skipped = list(RunItem.objects.filter(run=run, status=ItemStatus.SKIPPED)[:100])
     _attach_clients(failed + skipped)
     fmt = requested_format(request)
     if fmt:
         items = RunItem.objects.filter(run=run)
+        records_viewed(client_ids=item_client_ids(run), user=request.user, path=request.get_full_path())
         columns = [Column("Subject", lambda i: i.subject), Column("Status", lambda i: i.get_status_display()),
                    Column("Outcome", lambda i: i.outcome), Column("Attempts", lambda i: i.attempts),
                    Column("Finished", lambda i: i.finished_at)]
@@ -182,12 +189,18 @@ def batch_release(request, pk: int):
                                                                  actor=request.user), "Batch released to print")
 
 
-@role_required(RUN_VIEWERS)
+@role_required(CLIENT_RUN_READERS)
 def batch_file(request, pk: int, kind: str):
+    """The print batch's PDF or manifest: letters to clients, so each download is logged as a view
+    of every client whose letter it holds."""
     if kind not in ("pdf", "manifest"):
         raise Http404("No such file")
-    batch = _batch(_run(pk))
+    run = _run(pk)
+    batch = _batch(run)
     field = batch.pdf if kind == "pdf" else batch.manifest
+    if not field:
+        raise Http404("This batch has no letters left")
+    records_viewed(client_ids=batch_client_ids(run), user=request.user, path=request.get_full_path())
     content_type = "application/pdf" if kind == "pdf" else "text/csv"
     return FileResponse(field.open("rb"), content_type=content_type, as_attachment=True,
                         filename=field.name.rsplit("/", 1)[-1])

@@ -6,12 +6,12 @@ from django.utils import timezone
 
 from casework import selectors, services
 from casework.constants import CaseStatus, CaseType, Priority
-from casework.exports import Column, export_response, requested_format
+from casework.exports import Column, personal_export_response, requested_format
 from casework.forms import BulkAssignForm
 from casework.models import Case, Team
 from casework.roles import CLIENT_EDITORS, QUEUE_MANAGERS, READERS, STAFF, Role, has_any_role
 
-from .access import role_required
+from .access import log_record_views, role_required
 
 PAGE_SIZE = 50
 
@@ -68,8 +68,9 @@ def my_work(request):
     fmt = requested_format(request)
     if fmt:
         if show == "tasks":
-            return export_response(selectors.my_tasks(request.user), TASK_COLUMNS, "my-tasks", fmt)
-        return export_response(cases, CASE_COLUMNS, "my-cases", fmt)
+            return personal_export_response(request, selectors.my_tasks(request.user), TASK_COLUMNS, "my-tasks", fmt,
+                                            client_of=lambda task: task.case.client_id)
+        return personal_export_response(request, cases, CASE_COLUMNS, "my-cases", fmt)
     tasks = list(selectors.my_tasks(request.user)[:200])
     page_obj = _page(request, cases)
     context = {
@@ -80,6 +81,7 @@ def my_work(request):
         "due_tasks": [t for t in tasks if t.due_date >= today],
         "holds_to_review": list(Case.objects.holds_to_review(request.user, today).select_related("client")),
     }
+    log_record_views(request, page_obj, [t.case.client_id for t in tasks], context["holds_to_review"])
     return render(request, "casework/my_work.html", context)
 
 
@@ -114,7 +116,7 @@ def team_queue(request):
     queryset = _filtered_cases(request, selectors.team_queue(request.user))
     fmt = requested_format(request)
     if fmt:
-        return export_response(queryset, CASE_COLUMNS, "team-queue", fmt)
+        return personal_export_response(request, queryset, CASE_COLUMNS, "team-queue", fmt)
     form = BulkAssignForm(request.POST if request.method == "POST" else None, case_queryset=queryset)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
@@ -126,6 +128,7 @@ def team_queue(request):
         return redirect(request.get_full_path())
     page = _page(request, queryset)
     context = {"page_obj": page, "form": form, "total": page.paginator.count, **_filter_context(request)}
+    log_record_views(request, page)
     return render(request, "casework/team_queue.html", context)
 
 
@@ -136,9 +139,10 @@ def case_list(request):
         queryset = queryset.filter(assigned_officer=request.user)
     fmt = requested_format(request)
     if fmt:
-        return export_response(queryset, CASE_COLUMNS, "cases", fmt)
+        return personal_export_response(request, queryset, CASE_COLUMNS, "cases", fmt)
     page = _page(request, queryset)
     context = {"page_obj": page, "total": page.paginator.count, **_filter_context(request)}
+    log_record_views(request, page)
     return render(request, "casework/case_list.html", context)
 
 
@@ -148,7 +152,9 @@ def search(request):
     results = selectors.search_clients(term) if term else None
     fmt = requested_format(request)
     if fmt and results is not None:
-        return export_response(results, CLIENT_COLUMNS, "client-search", fmt)
+        return personal_export_response(request, results, CLIENT_COLUMNS, "client-search", fmt)
     context = {"term": term, "page_obj": _page(request, results) if results is not None else None,
                "can_create": has_any_role(request.user, CLIENT_EDITORS)}
+    if context["page_obj"] is not None:
+        log_record_views(request, context["page_obj"])
     return render(request, "casework/search.html", context)

@@ -145,8 +145,15 @@ SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_TOUCH_SECONDS = env.int("SESSION_TOUCH_SECONDS", default=60)
 # Views of client records by one member of staff in a clock hour at which a warning is logged on
-# careledger.security (0: never). A busy officer opens well under a hundred an hour.
-RECORD_VIEWS_ALERT_PER_HOUR = env.int("RECORD_VIEWS_ALERT_PER_HOUR", default=250)
+# careledger.security (0: never). Every client an answer shows counts: a record's page, each row of a
+# list page (up to 50 a page), each row of an export and of an API page. A busy officer opens well
+# under a hundred records and a dozen or so list pages an hour; one export or API page of 500 people
+# is half the limit.
+RECORD_VIEWS_ALERT_PER_HOUR = env.int("RECORD_VIEWS_ALERT_PER_HOUR", default=1000)
+# Rows one CSV or XLSX export of clients' personal data may hold; a longer export is refused with a
+# page asking the user to narrow the list's filters, and the refusal is logged on careledger.security
+# (casework.exports.personal_export_response). Every client in an export is logged as viewed.
+PERSONAL_DATA_EXPORT_MAX_ROWS = env.int("PERSONAL_DATA_EXPORT_MAX_ROWS", default=5000)
 SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -288,6 +295,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status": each enum is named after its own choices.
+    "ENUM_NAME_OVERRIDES": {
+        "ClaimStatusEnum": "provider_payments.constants.ClaimStatus",
+        "PaymentRunStatusEnum": "provider_payments.constants.PaymentRunStatus",
+        "ControlRequestStatusEnum": "casework.models.controls.ControlRequestStatus",
+    },
     # Every operation's documented responses include its 400/401/403/404 errors.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
                              "casework.api.schema.document_error_responses"],

@@ -9,7 +9,7 @@ from rest_framework.routers import SimpleRouter
 from rest_framework.viewsets import GenericViewSet
 
 from casework.api.serializers import MoneyOutField
-from casework.api.views import API_READERS
+from casework.api.views import API_READERS, RecordViewsMixin
 
 from ..estates import estate_cases
 from ..models import EstateCase, EstateOutcome, EstateStage, ProbateStatus
@@ -46,9 +46,10 @@ class EstateCaseSerializer(serializers.ModelSerializer):
     list=extend_schema(summary="List estate cases", parameters=[EstateCaseFilterSerializer]),
     retrieve=extend_schema(summary="An estate case with what the estate owes and has paid"),
 )
-class EstateCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
+class EstateCaseViewSet(RecordViewsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     """Deceased clients' estate cases. Changes are made in the web pages."""
 
+    client_path = "case.client_id"
     read_roles = API_READERS
     serializer_class = EstateCaseSerializer
     lookup_value_regex = r"\d+"

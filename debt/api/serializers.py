@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from casework.api.serializers import MoneyOutField, domain_errors
-from casework.models import Client
+from casework.models import Client, LedgerEntry
 from casework.money import DECIMAL_PLACES, MAX_DIGITS
 
 from ..constants import ChargeSource, PaymentMethod
@@ -115,6 +115,76 @@ class InvoiceSerializer(serializers.ModelSerializer):
 
 class InvoiceFilterSerializer(ClientFilterSerializer):
     owing = serializers.BooleanField(required=False, help_text="true: only invoices with something outstanding")
+
+
+# --- credit notes ------------------------------------------------------------------------------
+
+
+class CreditLineSerializer(serializers.Serializer):
+    line = serializers.IntegerField(min_value=1, max_value=2**31 - 1,
+                                    help_text="Invoice line id (the invoice's `lines`)")
+    amount = serializers.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES,
+                                      help_text="Amount to credit from the line, more than 0.00")
+
+
+class CreditNoteCreateSerializer(serializers.Serializer):
+    """Ask for a credit note of an invoice: a team leader's decision. Within the caller's limit it is
+    raised at once (201, the credit note); an officer's, or one above the limit, is sent for another
+    person's approval (202, the approval request) and nothing is credited until it is approved."""
+
+    invoice = serializers.PrimaryKeyRelatedField(queryset=Invoice.objects.all(), help_text="Invoice id")
+    reason = serializers.CharField(max_length=300)
+    lines = CreditLineSerializer(many=True, required=False,
+                                 help_text="A part credit: an amount on each chosen line. Leave out to credit "
+                                           "everything not yet credited")
+
+    def create(self, validated_data):
+        invoice = validated_data["invoice"]
+        chosen = None
+        if "lines" in validated_data:
+            by_pk = {line.pk: line for line in InvoiceLine.objects.filter(
+                pk__in=[row["line"] for row in validated_data["lines"]])}
+            chosen = []
+            for row in validated_data["lines"]:
+                line = by_pk.get(row["line"])
+                if line is None or line.invoice_id != invoice.pk:
+                    raise serializers.ValidationError(
+                        {"lines": [f"Line {row['line']} is not on invoice {invoice.number}"]})
+                chosen.append((line, row["amount"]))
+        with domain_errors():
+            return billing.credit_note_request(invoice=invoice, reason=validated_data["reason"], actor=_actor(self),
+                                               lines=chosen)
+
+
+# --- refunds -----------------------------------------------------------------------------------
+
+
+class RefundSerializer(serializers.ModelSerializer):
+    """A refund of a client's credit, as posted to their account (a positive amount: it takes the
+    credit back off the account)."""
+
+    client = serializers.IntegerField(source="account.client_id", read_only=True, help_text="Client id")
+
+    class Meta:
+        model = LedgerEntry
+        fields = ["id", "client", "amount", "effective_date", "reference", "description", "posted_at"]
+        read_only_fields = fields
+
+
+class RefundCreateSerializer(serializers.Serializer):
+    """Refund a client's credit. Within the caller's REFUND limit it is paid at once (201, the
+    refund); above it, it is sent to a team leader for approval (202, the approval request) and
+    nothing is paid until it is approved."""
+
+    client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.all(), help_text="Client id")
+    amount = serializers.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
+    method = serializers.ChoiceField(choices=PaymentMethod.choices)
+    reason = serializers.CharField(max_length=300)
+    reference = serializers.CharField(max_length=60, required=False, default="")
+
+    def create(self, validated_data):
+        with domain_errors():
+            return payments.refund_issue(actor=_actor(self), **validated_data)
 
 
 # --- debts -------------------------------------------------------------------------------------

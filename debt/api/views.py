@@ -1,4 +1,5 @@
-"""The income API: assessed charges, payments, invoices, debts and Breathing Space moratoria.
+"""The income API: assessed charges, payments, invoices, credit notes, refunds, debts and Breathing
+Space moratoria.
 
 Every view names its `read_roles` and `write_roles` (casework.api.permissions). Nothing here
 updates or deletes: charges change by a new version, payments by a reversal in the web pages.
@@ -8,12 +9,14 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins
+from rest_framework import mixins, status
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
-from casework.api.views import API_READERS, ApiViewSet
-from casework.models import Client
+from casework.api.views import API_READERS, ApiViewSet, RecordViewsMixin
+from casework.api.serializers import ControlRequestSerializer
+from casework.constants import AccountKind, EntryKind
+from casework.models import Client, ControlRequest, LedgerEntry
 from casework.money import DECIMAL_PLACES, MAX_DIGITS, ZERO
 from casework.roles import Role
 
@@ -24,6 +27,9 @@ from . import serializers as s
 
 #: Who may send charges, payments and moratoria: income officers, team leaders and other systems.
 INCOME_WRITERS = frozenset({Role.INCOME_OFFICER, Role.TEAM_LEADER, Role.SYSTEM_ACCOUNT})
+#: Who may ask for a credit note or a refund, as on the web pages; the money controls decide
+#: whether it happens at once or waits for another person's approval.
+CREDIT_MAKERS = frozenset({Role.INCOME_OFFICER, Role.TEAM_LEADER})
 _MONEY = DecimalField(max_digits=MAX_DIGITS + 4, decimal_places=DECIMAL_PLACES)
 
 
@@ -35,6 +41,7 @@ _MONEY = DecimalField(max_digits=MAX_DIGITS + 4, decimal_places=DECIMAL_PLACES)
 class AssessedChargeViewSet(ApiViewSet):
     """Clients' assessed weekly contributions per service, every version kept."""
 
+    client_path = "client_id"
     read_roles = API_READERS
     write_roles = INCOME_WRITERS
     serializer_class = s.AssessedChargeSerializer
@@ -51,6 +58,7 @@ class AssessedChargeViewSet(ApiViewSet):
 class PaymentViewSet(ApiViewSet):
     """Payments received, each allocated to invoices; reversals are made in the web pages."""
 
+    client_path = "client_id"
     read_roles = API_READERS
     write_roles = INCOME_WRITERS
     serializer_class = s.PaymentSerializer
@@ -72,9 +80,10 @@ class PaymentViewSet(ApiViewSet):
     list=extend_schema(summary="List invoices and credit notes", parameters=[s.InvoiceFilterSerializer]),
     retrieve=extend_schema(summary="An invoice with its lines and what it still owes"),
 )
-class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
+class InvoiceViewSet(RecordViewsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     """Issued invoices and credit notes. They are never changed: a correction is a credit note."""
 
+    client_path = "client_id"
     read_roles = API_READERS
     serializer_class = s.InvoiceSerializer
     lookup_value_regex = r"\d+"
@@ -95,13 +104,78 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericVi
         return queryset
 
 
+def _done_or_waiting(result, done) -> Response:
+    """201 with what was done, or 202 with the approval request it waits on."""
+    if isinstance(result, ControlRequest):
+        return Response(ControlRequestSerializer(result).data, status=status.HTTP_202_ACCEPTED)
+    return Response(done(result), status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List credit notes", parameters=[s.ClientFilterSerializer]),
+    retrieve=extend_schema(summary="A credit note with its lines"),
+)
+class CreditNoteViewSet(ApiViewSet):
+    """Credit notes (an invoice's corrections: negative lines and a ledger credit). A credit note is
+    a team leader's decision: within the caller's limit it is raised at once, otherwise it waits
+    for someone else's approval in Careledger."""
+
+    client_path = "client_id"
+    read_roles = API_READERS
+    write_roles = CREDIT_MAKERS
+    serializer_class = s.InvoiceSerializer
+    filter_serializer_class = s.ClientFilterSerializer
+    filter_lookups = {"client": "client_id"}
+
+    def get_queryset(self):
+        lines = Prefetch("lines", queryset=s.InvoiceLine.objects.select_related("service").order_by("id"))
+        return (with_outstanding(Invoice.objects.filter(corrects__isnull=False)).prefetch_related(lines)
+                .order_by("issue_date", "number"))
+
+    @extend_schema(summary="Ask for a credit note of an invoice (raised at once within the caller's limit, otherwise "
+                           "sent for approval)", request=s.CreditNoteCreateSerializer,
+                   responses={201: s.InvoiceSerializer, 202: ControlRequestSerializer})
+    def create(self, request, *args, **kwargs):
+        incoming = s.CreditNoteCreateSerializer(data=request.data, context=self.get_serializer_context())
+        incoming.is_valid(raise_exception=True)
+        return _done_or_waiting(incoming.save(),
+                                lambda credit: s.InvoiceSerializer(self.get_queryset().get(pk=credit.pk)).data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List refunds to clients", parameters=[s.ClientFilterSerializer]),
+    retrieve=extend_schema(summary="A refund to a client"),
+)
+class RefundViewSet(ApiViewSet):
+    """Refunds of clients' credit. Within the caller's REFUND limit a refund is paid at once;
+    above it, it waits for a team leader's approval in Careledger."""
+
+    client_path = "account.client_id"
+    read_roles = API_READERS
+    write_roles = CREDIT_MAKERS
+    serializer_class = s.RefundSerializer
+    filter_serializer_class = s.ClientFilterSerializer
+    filter_lookups = {"client": "account__client_id"}
+    queryset = (LedgerEntry.objects.filter(kind=EntryKind.REFUND, account__kind=AccountKind.CLIENT_CHARGES)
+                .select_related("account").order_by("effective_date", "id"))
+
+    @extend_schema(summary="Refund a client's credit (paid at once within the caller's limit, otherwise sent for "
+                           "approval)", request=s.RefundCreateSerializer,
+                   responses={201: s.RefundSerializer, 202: ControlRequestSerializer})
+    def create(self, request, *args, **kwargs):
+        incoming = s.RefundCreateSerializer(data=request.data, context=self.get_serializer_context())
+        incoming.is_valid(raise_exception=True)
+        return _done_or_waiting(incoming.save(), lambda entry: s.RefundSerializer(entry).data)
+
+
 @extend_schema_view(
     list=extend_schema(summary="List clients who owe money, with stage and holds", parameters=[s.ClientFilterSerializer]),
     retrieve=extend_schema(summary="One client's debt, stage and holds (by client id)"),
 )
-class DebtViewSet(GenericViewSet):
+class DebtViewSet(RecordViewsMixin, GenericViewSet):
     """One entry per client who owes money on invoices: balances, recovery stage and holds today."""
 
+    client_path = "client_id"
     read_roles = API_READERS
     serializer_class = s.DebtSerializer
     lookup_field = "client_id"
@@ -164,6 +238,7 @@ class DebtViewSet(GenericViewSet):
 class MoratoriumViewSet(ApiViewSet):
     """Breathing Space moratoria. Ending, review requests and treatment end are recorded in the web pages."""
 
+    client_path = "client_id"
     read_roles = API_READERS
     write_roles = INCOME_WRITERS
     serializer_class = s.MoratoriumSerializer

@@ -10,13 +10,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from casework.exports import Column, export_response, requested_format
+from casework.exports import Column, personal_export_response, requested_format
 from casework.models import Client, ControlAction, ControlRequest
 from casework.money import format_pounds
 from casework.roles import READERS, Role, has_any_role
 from casework.services import DomainError
 from casework.services.controls import limits_for
-from casework.views.access import role_required
+from casework.views.access import log_record_views, role_required
 from casework.views.forms import handle
 
 from .. import selectors
@@ -56,6 +56,7 @@ def _client(pk: int) -> Client:
 def charge_list(request, client_pk: int):
     client = _client(client_pk)
     charges = AssessedCharge.objects.filter(client=client).select_related("service", "created_by")
+    log_record_views(request, client)
     return render(request, "debt/billing/charge_list.html", {
         "client": client, "charges": charges, "can_write": has_any_role(request.user, BILLING_WRITERS)})
 
@@ -68,6 +69,7 @@ def charge_create(request, client_pk: int):
     if charge:
         messages.success(request, f"Assessed charge version {charge.version} for {charge.service.name} saved")
         return redirect("debt:charge_list", client_pk=client.pk)
+    log_record_views(request, client)
     return render(request, "casework/form_page.html", {
         "form": form, "title": "Add an assessed charge", "caption": f"{client.full_name} · {client.reference}",
         "back_url": reverse("debt:charge_list", args=[client.pk])})
@@ -108,8 +110,9 @@ def invoice_list(request):
     invoices = _filtered_invoices(filters)
     fmt = requested_format(request)
     if fmt:
-        return export_response(invoices.iterator(), INVOICE_COLUMNS, "invoices", fmt)
+        return personal_export_response(request, invoices.iterator(), INVOICE_COLUMNS, "invoices", fmt)
     page = Paginator(invoices, PAGE_SIZE).get_page(request.GET.get("page"))
+    log_record_views(request, page)
     return render(request, "debt/billing/invoice_list.html", {"filters": filters, "page_obj": page})
 
 
@@ -133,6 +136,7 @@ def invoice_detail(request, pk: int):
         for line in lines:
             line.not_credited = remaining.get(line.pk, line.amount)
             line.credited = line.amount - line.not_credited
+    log_record_views(request, invoice)
     return render(request, "debt/billing/invoice_detail.html", {
         "invoice": invoice, "lines": lines, "position": position,
         "credit_notes": invoice.credit_notes.order_by("issue_date", "number"),
@@ -173,6 +177,7 @@ def credit_note_create(request, pk: int):
                      "credit: move it to another invoice from the payment's page, or refund it")
         messages.success(request, text)
         return redirect("debt:invoice_detail", pk=credit.pk)
+    log_record_views(request, invoice)
     return render(request, "casework/form_page.html", {
         "form": form, "title": f"Raise a credit note for invoice {invoice.number}", "back_url": back,
         "caption": f"{invoice.client.full_name} · {invoice.client.reference}",
@@ -230,9 +235,10 @@ def billing_preview(request):
     clients = services.clients_to_bill(period)
     fmt = requested_format(request)
     if fmt:
-        return export_response(_export_rows(preview_rows(period, list(clients))), PREVIEW_COLUMNS,
-                               f"billing-preview-{period.start:%Y-%m-%d}", fmt)
+        return personal_export_response(request, _export_rows(preview_rows(period, list(clients))), PREVIEW_COLUMNS,
+                                        f"billing-preview-{period.start:%Y-%m-%d}", fmt, client_of=lambda row: row[0])
     page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
+    log_record_views(request, page)
     return render(request, "debt/billing/preview.html", {
         "on": on, "period": period, "page_obj": page, "rows": preview_rows(period, list(page.object_list)),
         "can_write": has_any_role(request.user, BILLING_WRITERS)})
@@ -253,6 +259,7 @@ def billing_suppress(request, client_pk: int, period_start: str):
                                                                  reason=d["reason"], actor=request.user)):
         messages.success(request, f"{client.full_name} will not be invoiced for this period")
         return redirect("debt:billing_preview")
+    log_record_views(request, client)
     return render(request, "casework/form_page.html", {
         "form": form, "title": f"Do not invoice {client.full_name}",
         "caption": f"Period from {start:%d %B %Y}", "back_url": reverse("debt:billing_preview")})

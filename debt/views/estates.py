@@ -8,12 +8,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from casework.correspondence import ESTATE_KINDS
-from casework.exports import Column, export_response, requested_format
+from casework.exports import Column, personal_export_response, requested_format
 from casework.forms import GovForm, MoneyField, _date
 from casework.models import Case, Client, Letter, Representative
 from casework.money import format_pounds
 from casework.roles import READERS, has_any_role
-from casework.views.access import role_required
+from casework.views.access import log_record_views, role_required
 from casework.views.forms import handle
 
 from ..estates import estate_cases, follow_up_queue, owed_invoices
@@ -127,6 +127,7 @@ def _summary(estate: EstateCase) -> list:
 
 
 def _form_page(request, form, title: str, estate: EstateCase, summary=None):
+    log_record_views(request, estate.case.client_id)
     return render(request, "casework/form_page.html", {
         "form": form, "title": title, "caption": f"Estate case {estate.reference}",
         "back_url": reverse("debt:estate_detail", args=[estate.pk]), "summary": summary or _summary(estate)})
@@ -152,9 +153,12 @@ def estate_list(request):
     today = timezone.localdate()
     estates, filters = _filtered(request, estate_cases().order_by("-opened_on", "-pk"))
     if fmt := requested_format(request):
-        return export_response(estates, ESTATE_COLUMNS, "estate-cases", fmt)
+        return personal_export_response(request, estates, ESTATE_COLUMNS, "estate-cases", fmt,
+                                        client_of=lambda estate: estate.case.client_id)
+    page = Paginator(estates, PAGE_SIZE).get_page(request.GET.get("page"))
+    log_record_views(request, [estate.case.client_id for estate in page])
     return render(request, "debt/estates/estate_list.html", {
-        "page_obj": Paginator(estates, PAGE_SIZE).get_page(request.GET.get("page")), "filters": filters,
+        "page_obj": page, "filters": filters,
         "stages": EstateStage.choices, "probate_statuses": ProbateStatus.choices, "outcomes": EstateOutcome.choices,
         "due_count": EstateCase.objects.due_for_follow_up(today).count(), "today": today})
 
@@ -164,9 +168,11 @@ def estate_queue(request):
     today = timezone.localdate()
     estates = follow_up_queue(today)
     if fmt := requested_format(request):
-        return export_response(estates, ESTATE_COLUMNS, "estate-follow-ups", fmt)
-    return render(request, "debt/estates/estate_queue.html", {
-        "page_obj": Paginator(estates, PAGE_SIZE).get_page(request.GET.get("page")), "today": today})
+        return personal_export_response(request, estates, ESTATE_COLUMNS, "estate-follow-ups", fmt,
+                                        client_of=lambda estate: estate.case.client_id)
+    page = Paginator(estates, PAGE_SIZE).get_page(request.GET.get("page"))
+    log_record_views(request, [estate.case.client_id for estate in page])
+    return render(request, "debt/estates/estate_queue.html", {"page_obj": page, "today": today})
 
 
 @role_required(ESTATE_WORKERS)
@@ -185,6 +191,7 @@ def estate_open(request, client_pk: int):
                ("Date of death", f"{client.date_of_death:%-d %B %Y}" if client.date_of_death else "Not recorded")]
     if case:
         summary.append(("Case", f"{case.reference}: {case.title}"))
+    log_record_views(request, client)
     return render(request, "casework/form_page.html", {
         "form": form, "title": f"Open an estate case for {client.full_name}", "summary": summary,
         "back_url": reverse("casework:client_detail", args=[client.pk])})
@@ -194,6 +201,7 @@ def estate_open(request, client_pk: int):
 def estate_detail(request, pk: int):
     estate = _estate(pk)
     client = estate.case.client
+    log_record_views(request, client)
     return render(request, "debt/estates/estate_detail.html", {
         "estate": estate, "client": client, "invoices": owed_invoices(client),
         "letters": Letter.objects.filter(case=estate.case).order_by("-created_at", "-pk"),

@@ -7,12 +7,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.exports import Column, export_response, requested_format
+from casework.exports import Column, personal_export_response, requested_format
 from casework.forms import GovForm, MoneyField, _date
 from casework.models import Case, Client
 from casework.money import format_pounds
 from casework.roles import READERS, Role, has_any_role
-from casework.views.access import role_required
+from casework.views.access import log_record_views, role_required
 from casework.views.forms import handle
 
 from ..models import (
@@ -159,6 +159,7 @@ def investigation_create(request, case_pk: int):
     if done:
         messages.success(request, f"Investigation {done.reference} opened")
         return redirect("debt:investigation_detail", pk=done.pk)
+    log_record_views(request, case.client_id)
     return _page(request, form, f"Open an investigation for {case.client.full_name}",
                  reverse("casework:case_detail", args=[case.pk]))
 
@@ -166,6 +167,7 @@ def investigation_create(request, case_pk: int):
 @role_required(READERS)
 def investigation_detail(request, pk: int):
     inv = get_object_or_404(Investigation.objects.select_related("case__client", "officer"), pk=pk)
+    log_record_views(request, inv.case.client_id)
     return render(request, "debt/legal/investigation_detail.html", {
         "inv": inv, "transfers": inv.transfers.select_related("third_party_debt__third_party"),
         "can_work": inv.status == "open" and has_any_role(request.user, INVESTIGATORS)})
@@ -177,6 +179,7 @@ def _investigation_form(request, pk: int, form_class, action, title: str, **init
     if handle(request, form, lambda d: action(inv, d)):
         messages.success(request, f"Investigation {inv.reference} updated")
         return redirect("debt:investigation_detail", pk=pk)
+    log_record_views(request, inv.case.client_id)
     return _page(request, form, f"{title}: {inv.reference}", reverse("debt:investigation_detail", args=[pk]))
 
 
@@ -203,12 +206,13 @@ def transfer_add(request, pk: int):
 
 
 def _transfer_form(request, pk: int, form_class, action, title: str):
-    transfer = get_object_or_404(AssetTransfer.objects.select_related("investigation"), pk=pk)
+    transfer = get_object_or_404(AssetTransfer.objects.select_related("investigation__case"), pk=pk)
     form = form_class(request.POST or None)
     back = reverse("debt:investigation_detail", args=[transfer.investigation_id])
     if handle(request, form, lambda d: action(transfer, d)):
         messages.success(request, f"{title}: done")
         return redirect(back)
+    log_record_views(request, transfer.investigation.case.client_id)
     return _page(request, form, f"{title}: {transfer}", back, [
         ("Value", format_pounds(transfer.value)), ("Consideration", format_pounds(transfer.consideration))])
 
@@ -240,6 +244,7 @@ def referral_create(request, client_pk: int):
     if done:
         messages.success(request, f"Legal referral {done.reference} sent to a team leader for approval")
         return redirect("debt:referral_detail", pk=done.pk)
+    log_record_views(request, client)
     return _page(request, form, f"Refer {client.full_name}'s debt for court action",
                  reverse("casework:client_detail", args=[client.pk]))
 
@@ -251,9 +256,11 @@ def referral_list(request):
     if status in ReferralStatus.values:
         referrals = referrals.filter(status=status)
     if fmt := requested_format(request):
-        return export_response(referrals, REFERRAL_COLUMNS, "legal-referrals", fmt)
+        return personal_export_response(request, referrals, REFERRAL_COLUMNS, "legal-referrals", fmt)
+    page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
+    log_record_views(request, page)
     return render(request, "debt/legal/referral_list.html", {
-        "page_obj": Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page")),
+        "page_obj": page,
         "statuses": ReferralStatus.choices, "selected": status})
 
 
@@ -261,6 +268,7 @@ def referral_list(request):
 def referral_detail(request, pk: int):
     referral = get_object_or_404(LegalReferral.objects.select_related("client", "requested_by", "decided_by"), pk=pk)
     user = request.user
+    log_record_views(request, referral)
     return render(request, "debt/legal/referral_detail.html", {
         "referral": referral, "invoices": referral.invoices.order_by("due_date"),
         "actions": referral.enforcement_actions.all(),
@@ -274,6 +282,7 @@ def _referral_form(request, pk: int, form, action, title: str):
     if done:
         messages.success(request, f"Legal referral {referral.reference}: {title.lower()} recorded")
         return redirect("debt:referral_detail", pk=pk)
+    log_record_views(request, referral)
     return _page(request, form, f"{title}: {referral.reference}", reverse("debt:referral_detail", args=[pk]), [
         ("Client", f"{referral.client.full_name} ({referral.client.reference})"),
         ("Amount", format_pounds(referral.amount)), ("Status", referral.get_status_display())])
@@ -329,6 +338,7 @@ def claim_pack_download(request, pk: int):
         handle_ = referral.claim_pack.open("rb")
     except FileNotFoundError:
         raise Http404("The claim pack's file is missing")
+    log_record_views(request, referral)
     response = FileResponse(handle_, content_type="application/pdf", as_attachment=True,
                             filename=f"claim-pack-{referral.reference}.pdf")
     response["X-Content-Type-Options"] = "nosniff"

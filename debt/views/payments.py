@@ -9,13 +9,13 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from casework.exports import Column, export_response, requested_format
+from casework.exports import Column, export_response, personal_export_response, requested_format
 from casework.models import Client, ControlAction, ControlRequest
 from casework.money import format_pounds
 from casework.roles import READERS, Role, has_any_role
 from casework.selectors import client_balance
 from casework.services.controls import limits_for
-from casework.views.access import role_required
+from casework.views.access import log_record_views, role_required
 from casework.views.forms import handle
 
 from .. import selectors
@@ -110,6 +110,7 @@ def payment_create(request, client_pk: int):
     if payment:
         messages.success(request, f"Payment of {format_pounds(payment.amount)} recorded")
         return redirect("debt:payment_detail", pk=payment.pk)
+    log_record_views(request, client)
     return _form_page(request, form, f"Record a payment from {client.full_name}",
                       reverse("casework:client_detail", args=[client.pk]),
                       [("Client", f"{client.full_name} ({client.reference})"),
@@ -133,9 +134,11 @@ def _filtered_payments(request) -> QuerySet:
 def payment_list(request):
     payments = _filtered_payments(request)
     if fmt := requested_format(request):
-        return export_response(payments, PAYMENT_COLUMNS, "payments", fmt)
+        return personal_export_response(request, payments, PAYMENT_COLUMNS, "payments", fmt)
+    page = _page(request, payments)
+    log_record_views(request, page)
     return render(request, "debt/payments/payment_list.html", {
-        "page_obj": _page(request, payments), "methods": PaymentMethod.choices,
+        "page_obj": page, "methods": PaymentMethod.choices,
         "selected": {k: request.GET.get(k, "") for k in ("from", "to", "method", "client")},
         "can_record": has_any_role(request.user, PAYMENT_RECORDERS)})
 
@@ -143,6 +146,7 @@ def payment_list(request):
 @role_required(READERS)
 def payment_detail(request, pk: int):
     payment = get_object_or_404(Payment.objects.select_related("client", "ledger_entry", "import_batch"), pk=pk)
+    log_record_views(request, payment)
     return render(request, "debt/payments/payment_detail.html", {
         "payment": payment, "allocations": payment.allocations.select_related("invoice", "created_by"),
         "unallocated": selectors.payment_unallocated(payment), "reversed": selectors.payment_is_reversed(payment),
@@ -169,6 +173,7 @@ def payment_reallocate(request, pk: int):
         messages.success(request, f"{format_pounds(form.cleaned_data['amount'])} of payment {payment.reference} "
                                   f"moved to {form.cleaned_data['invoice'].number}")
         return redirect(back)
+    log_record_views(request, payment)
     return _form_page(request, form, f"Move payment {payment.reference} to another invoice", back,
                       [*_payment_summary(payment), ("Not allocated (credit)",
                                                      format_pounds(selectors.payment_unallocated(payment)))])
@@ -224,6 +229,10 @@ def import_file(request, pk: int):
         raise Http404("The payment file is missing from storage") from None
     if file_sha256(content) != batch.sha256:
         return render(request, "debt/payments/import_file_changed.html", {"batch": batch}, status=409)
+    # The file's rows name the clients who paid: those its rows were matched to, on import or later.
+    log_record_views(request, Payment.objects.filter(import_batch=batch).values_list("client_id", flat=True),
+                     SuspensePayment.objects.filter(import_batch=batch, matched_payment__isnull=False)
+                     .values_list("matched_payment__client_id", flat=True))
     response = HttpResponse(content, content_type="text/csv; charset=utf-8")
     name = batch.original_name.replace('"', "").replace("\r", "").replace("\n", "") or "payments.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -240,6 +249,7 @@ def payment_reverse(request, pk: int):
     if reversed_:
         messages.success(request, f"Payment {payment.reference} reversed")
         return redirect("debt:payment_detail", pk=payment.pk)
+    log_record_views(request, payment)
     return _form_page(request, form, f"Reverse payment {payment.reference}",
                       reverse("debt:payment_detail", args=[payment.pk]), _payment_summary(payment))
 
@@ -334,6 +344,7 @@ def refund_create(request, client_pk: int):
     if entry:
         messages.success(request, f"Refund of {format_pounds(entry.amount)} posted")
         return redirect("casework:client_statement", pk=client.pk)
+    log_record_views(request, client)
     return _form_page(request, form, f"Refund {client.full_name}", reverse("casework:client_detail", args=[client.pk]),
                       [("Client", f"{client.full_name} ({client.reference})"),
                        ("In credit", format_pounds(max(-client_balance(client), 0))),

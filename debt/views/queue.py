@@ -8,11 +8,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from casework import services
-from casework.exports import Column, export_response, requested_format
+from casework.exports import Column, personal_export_response, requested_format
 from casework.forms import BulkAssignForm
 from casework.models import Case, Team
 from casework.roles import QUEUE_MANAGERS, Role, has_any_role
-from casework.views.access import role_required
+from casework.views.access import log_record_views, role_required
 
 from .. import queue
 
@@ -50,7 +50,7 @@ def decisions(request):
                              team_id=int(selected["team"]) if selected["team"] else None)
     rows = queue.sort_rows(rows, selected["sort"])
     if fmt:
-        return export_response(rows, COLUMNS, "decisions", fmt)
+        return personal_export_response(request, rows, COLUMNS, "decisions", fmt, client_of=lambda row: row.client.pk)
     can_assign = has_any_role(request.user, QUEUE_MANAGERS)
     case_ids = {r.case.pk for r in rows if r.case}
     form = BulkAssignForm(request.POST if request.method == "POST" else None,
@@ -67,8 +67,10 @@ def decisions(request):
                                       f"{officer.get_full_name() or officer.username}")
             return redirect(request.get_full_path())
     counts = queue.counts(every_row)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    log_record_views(request, [row.client.pk for row in page])
     context = {
-        "page_obj": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
+        "page_obj": page,
         "total": len(rows),
         "counts": [(key, queue.KINDS[key].label, n) for key, n in counts.items()],
         "kinds": [(key, kind.label) for key, kind in queue.KINDS.items()],

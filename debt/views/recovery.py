@@ -1,5 +1,6 @@
 """Recovery pages: the debtors on the ladder, one debtor's recovery, holds, and the ladder itself."""
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import DecimalField, OuterRef, Subquery
@@ -8,11 +9,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from casework.exports import Column, export_response, requested_format
+from casework.exports import Column, personal_export_response, requested_format
 from casework.forms import GovForm, _date
 from casework.models import Client
 from casework.roles import READERS, Role, has_any_role
-from casework.views.access import role_required
+from casework.views.access import log_record_views, role_required
 from casework.views.forms import handle
 
 from ..holds import holds_for, holds_for_clients
@@ -54,11 +55,12 @@ def recovery_list(request):
         rows = rows.filter(stage__code=stage)
     fmt = requested_format(request)
     if fmt:
-        all_rows = list(rows)
+        all_rows = list(rows[:settings.PERSONAL_DATA_EXPORT_MAX_ROWS + 1])  # a longer export is refused
         _attach_holds(all_rows, on)
-        return export_response(all_rows, LIST_COLUMNS, "debt-recovery", fmt)
+        return personal_export_response(request, all_rows, LIST_COLUMNS, "debt-recovery", fmt)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     _attach_holds(page.object_list, on)
+    log_record_views(request, page)
     return render(request, "debt/recovery/list.html", {"page_obj": page, "stages": stages, "stage": stage})
 
 
@@ -74,6 +76,7 @@ def recovery_detail(request, client_pk: int):
     client = get_object_or_404(Client, pk=client_pk)
     on = timezone.localdate()
     invoices = services.overdue_invoices_for([client.pk], on).get(client.pk, [])
+    log_record_views(request, client)
     return render(request, "debt/recovery/detail.html", {
         "client": client, "recovery": DebtRecovery.objects.filter(client=client).select_related("stage").first(),
         "invoices": invoices, "balance": services.DebtSummary.of(invoices).balance,
@@ -93,6 +96,7 @@ def hold_create(request, client_pk: int):
     if hold:
         messages.success(request, f"Recovery of {client.full_name}'s debt is on hold until {hold.review_date:%d %B %Y}")
         return redirect("debt:recovery_detail", client_pk=client.pk)
+    log_record_views(request, client)
     return render(request, "casework/form_page.html", {
         "form": form, "title": "Put recovery on hold", "caption": f"{client.full_name} · {client.reference}",
         "back_url": reverse("debt:recovery_detail", args=[client.pk])})

@@ -5,11 +5,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.exports import Column, export_response, requested_format
+from casework.exports import Column, personal_export_response, requested_format
 from casework.forms import GovForm, MoneyField, _date
 from casework.models import Client
 from casework.roles import READERS, Role, has_any_role
-from casework.views.access import role_required
+from casework.views.access import log_record_views, role_required
 from casework.views.forms import handle
 
 from ..constants import PaymentMethod
@@ -122,8 +122,10 @@ def moratorium_list(request):
     rows = Moratorium.objects.active_on(today).select_related("client").order_by("expected_end", "pk")
     fmt = requested_format(request)
     if fmt:
-        return export_response(rows, MORATORIUM_COLUMNS, "breathing-space", fmt)
-    return render(request, "debt/relief/moratorium_list.html", {"moratoria": rows, "today": today})
+        return personal_export_response(request, rows, MORATORIUM_COLUMNS, "breathing-space", fmt)
+    moratoria = list(rows)
+    log_record_views(request, moratoria)
+    return render(request, "debt/relief/moratorium_list.html", {"moratoria": moratoria, "today": today})
 
 
 @role_required(RELIEF_WRITERS)
@@ -140,6 +142,7 @@ def moratorium_create(request, client_pk: int):
         if done.eligibility_warning:
             messages.warning(request, done.eligibility_warning)
         return redirect("debt:moratorium_detail", pk=done.pk)
+    log_record_views(request, client)
     return _form_page(request, form, f"Record a Breathing Space for {client.full_name}",
                       reverse("casework:client_detail", args=[client.pk]))
 
@@ -147,6 +150,7 @@ def moratorium_create(request, client_pk: int):
 @role_required(READERS)
 def moratorium_detail(request, pk: int):
     moratorium = get_object_or_404(Moratorium.objects.select_related("client"), pk=pk)
+    log_record_views(request, moratorium)
     return render(request, "debt/relief/moratorium_detail.html", {
         "moratorium": moratorium, "invoices": moratorium.invoices.all(), "days": services.moratorium_days(moratorium),
         "suppressed": SuppressedAction.objects.filter(moratorium=moratorium)[:50],
@@ -160,6 +164,7 @@ def _moratorium_action(request, pk: int, form_class, title: str, action):
     if handle(request, form, lambda d: action(moratorium, d)):
         messages.success(request, "Saved")
         return redirect("debt:moratorium_detail", pk=pk)
+    log_record_views(request, moratorium)
     return _form_page(request, form, title, reverse("debt:moratorium_detail", args=[pk]))
 
 
@@ -209,8 +214,10 @@ def plan_list(request):
         rows = rows.filter(status=status)
     fmt = requested_format(request)
     if fmt:
-        return export_response(rows, PLAN_COLUMNS, "repayment-plans", fmt)
-    return render(request, "debt/relief/plan_list.html", {"plans": rows, "status": status,
+        return personal_export_response(request, rows, PLAN_COLUMNS, "repayment-plans", fmt)
+    plans = list(rows)
+    log_record_views(request, plans)
+    return render(request, "debt/relief/plan_list.html", {"plans": plans, "status": status,
                                                           "statuses": PlanStatus.choices})
 
 
@@ -231,6 +238,7 @@ def plan_create(request, client_pk: int):
             if plan:
                 messages.success(request, "Repayment plan agreed: the confirmation letter is being produced")
                 return redirect("debt:plan_detail", pk=plan.pk)
+    log_record_views(request, client)
     return render(request, "debt/relief/plan_create.html", {
         "client": client, "form": form, "check": check, "balance": services.outstanding_balance(client),
         "flagged": [(SfsCategory(c.category).label, c.amount, c.guideline) for c in check.flagged] if check else []})
@@ -240,6 +248,7 @@ def plan_create(request, client_pk: int):
 def plan_detail(request, pk: int):
     plan = get_object_or_404(RepaymentPlan.objects.select_related("client", "statement"), pk=pk)
     today = timezone.localdate()
+    log_record_views(request, plan)
     return render(request, "debt/relief/plan_detail.html", {
         "plan": plan, "instalments": services.plan_schedule(plan), "paid": services.paid_towards(plan, today),
         "payments": plan.client.payments.filter(received_on__gte=plan.start_date).order_by("received_on"),
@@ -256,6 +265,7 @@ def plan_cancel(request, pk: int):
                                                                 reason=d["reason"], actor=request.user)):
         messages.success(request, "Plan cancelled: recovery resumes")
         return redirect("debt:plan_detail", pk=pk)
+    log_record_views(request, plan)
     return _form_page(request, form, "Cancel the repayment plan", reverse("debt:plan_detail", args=[pk]))
 
 

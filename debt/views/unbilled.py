@@ -3,9 +3,9 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import timezone
 
-from casework.exports import Column, export_response, requested_format
+from casework.exports import Column, personal_export_response, requested_format
 from casework.roles import Role
-from casework.views.access import role_required
+from casework.views.access import log_record_views, role_required
 
 from .. import unbilled
 
@@ -34,9 +34,12 @@ def unbilled_queue(request):
     every_row = unbilled.unbilled(today)
     rows = [r for r in every_row if not kind or r.kind == kind]
     if fmt := requested_format(request):
-        return export_response(rows, COLUMNS, f"unbilled-{kind or 'all'}", fmt)
+        return personal_export_response(request, rows, COLUMNS, f"unbilled-{kind or 'all'}", fmt,
+                                        client_of=lambda row: row.client)
     counts = [(key, k.label, k.description, sum(1 for r in every_row if r.kind == key)) for key, k in unbilled.KINDS.items()]
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    log_record_views(request, [row.client for row in page])
     return render(request, "debt/unbilled/queue.html", {
-        "page_obj": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")), "counts": counts, "kind": kind,
+        "page_obj": page, "counts": counts, "kind": kind,
         "kinds": [(key, k.label) for key, k in unbilled.KINDS.items()], "total": len(rows), "today": today,
         "lookback_days": unbilled.LOOKBACK_DAYS})

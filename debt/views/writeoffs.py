@@ -8,12 +8,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.exports import Column, export_response, requested_format
+from casework.exports import Column, export_response, personal_export_response, requested_format
 from casework.forms import GovForm, MoneyField
 from casework.models import Client
 from casework.money import format_pounds
 from casework.roles import CASEWORKERS, READERS, Role, has_any_role
-from casework.views.access import role_required
+from casework.views.access import log_record_views, role_required
 from casework.views.forms import handle
 
 from .. import limitation, reports
@@ -102,6 +102,7 @@ def writeoff_create(request, client_pk: int):
     if created:
         messages.success(request, f"Write-off {created.reference} of {format_pounds(created.amount)} sent for approval")
         return redirect("debt:writeoff_detail", pk=created.pk)
+    log_record_views(request, client)
     return render(request, "casework/form_page.html", {
         "form": form, "title": f"Ask to write off debt for {client.full_name}",
         "back_url": reverse("casework:client_detail", args=[client.pk]),
@@ -115,9 +116,11 @@ def writeoff_list(request):
     if status in WriteOffStatus.values:
         requests = requests.filter(status=status)
     if fmt := requested_format(request):
-        return export_response(requests, WRITEOFF_COLUMNS, "write-offs", fmt)
+        return personal_export_response(request, requests, WRITEOFF_COLUMNS, "write-offs", fmt)
+    page = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
+    log_record_views(request, page)
     return render(request, "debt/writeoffs/writeoff_list.html", {
-        "page_obj": Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page")),
+        "page_obj": page,
         "statuses": WriteOffStatus.choices, "selected": status})
 
 
@@ -125,6 +128,7 @@ def writeoff_list(request):
 def writeoff_detail(request, pk: int):
     writeoff = get_object_or_404(WriteOffRequest.objects.select_related("client", "requested_by", "decided_by",
                                                                         "ledger_entry"), pk=pk)
+    log_record_views(request, writeoff)
     return render(request, "debt/writeoffs/writeoff_detail.html", {
         "writeoff": writeoff, "position": services.writeoff_position(writeoff, request.user),
         "cannot_decide": services.why_cannot_decide(writeoff, request.user)})
@@ -142,6 +146,7 @@ def _decide(request, pk: int, approve: bool):
     if done:
         messages.success(request, f"Write-off {done.reference} {done.get_status_display().lower()}")
         return redirect("debt:writeoff_detail", pk=pk)
+    log_record_views(request, writeoff)
     return render(request, "debt/writeoffs/decide.html", {
         "form": form, "title": f"{verb} {writeoff.reference}", "summary": _summary(writeoff),
         "position": services.writeoff_position(writeoff, request.user),
@@ -168,7 +173,8 @@ def limitation_list(request):
         invoice.barred = invoice in barred
         invoice.last_day = limitation.last_day_to_claim(invoice.due_date, rule)
     if fmt := requested_format(request):
-        return export_response(barred + approaching, LIMITATION_COLUMNS, "limitation", fmt)
+        return personal_export_response(request, barred + approaching, LIMITATION_COLUMNS, "limitation", fmt)
+    log_record_views(request, approaching, barred)
     return render(request, "debt/writeoffs/limitation_list.html", {
         "on": on, "rule": rule, "approaching": approaching, "barred": barred,
         "can_request": has_any_role(request.user, WRITEOFF_REQUESTERS)})

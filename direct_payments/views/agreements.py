@@ -4,10 +4,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.exports import Column, export_response, requested_format
+from casework.exports import Column, personal_export_response, requested_format
 from casework.money import format_pounds
 from casework.roles import has_any_role
-from casework.views.access import role_required
+from casework.views.access import log_record_views, role_required
 from casework.views.forms import handle
 
 from .. import selectors, services
@@ -57,14 +57,18 @@ def home(request):
     today = timezone.localdate()
     due = selectors.audits_due(today)
     if requested_format(request) and request.GET.get("list") == "due":
-        return export_response(due, DUE_COLUMNS, "audits-due", requested_format(request))
+        return personal_export_response(request, due, DUE_COLUMNS, "audits-due", requested_format(request),
+                                        client_of=lambda item: item.agreement.client_id)
     policy = Policy.objects.filter(effective_from__lte=today).order_by("-effective_from").first()
     audits = selectors.open_audits()
+    awaited, in_review = list(audits.statements_awaited(today)), list(audits.awaiting_review())
+    approval = list(audits.awaiting_approval())
+    repeated = list(selectors.repeated_issues(policy.repeated_issue_audits if policy else 2)[:20])
+    log_record_views(request, [item.agreement.client_id for item in due],
+                     [audit.agreement.client_id for audit in awaited + in_review + approval], repeated)
     return render(request, "direct_payments/home.html", {
         "due": due, "overdue_count": sum(1 for d in due if d.overdue),
-        "awaited": audits.statements_awaited(today), "in_review": audits.awaiting_review(),
-        "approval": audits.awaiting_approval(),
-        "repeated": selectors.repeated_issues(policy.repeated_issue_audits if policy else 2)[:20],
+        "awaited": awaited, "in_review": in_review, "approval": approval, "repeated": repeated,
         "can_work": has_any_role(request.user, DP_OFFICERS), "today": today})
 
 
@@ -78,9 +82,11 @@ def agreement_list(request):
         agreements = agreements.filter(client__reference__iexact=query) | agreements.filter(
             client__last_name__icontains=query)
     if fmt := requested_format(request):
-        return export_response(agreements, AGREEMENT_COLUMNS, "direct-payment-agreements", fmt)
+        return personal_export_response(request, agreements, AGREEMENT_COLUMNS, "direct-payment-agreements", fmt)
+    page = page_of(request, agreements)
+    log_record_views(request, page)
     return render(request, "direct_payments/agreement_list.html", {
-        "page_obj": page_of(request, agreements), "statuses": AgreementStatus.choices,
+        "page_obj": page, "statuses": AgreementStatus.choices,
         "selected": {"status": status, "q": request.GET.get("q", "")},
         "can_work": has_any_role(request.user, DP_OFFICERS)})
 
@@ -108,6 +114,7 @@ def agreement_create(request):
 @role_required(DP_READERS)
 def agreement_detail(request, pk: int):
     agreement = get_object_or_404(Agreement.objects.select_related("client", "team"), pk=pk)
+    log_record_views(request, agreement)
     return render(request, "direct_payments/agreement_detail.html", {
         "agreement": agreement, "payments": agreement.payments.order_by("-paid_on", "-id")[:26],
         "audits": agreement.audits.select_related("officer").order_by("-period_end"),
@@ -137,6 +144,7 @@ def agreement_status(request, pk: int):
     if done:
         messages.success(request, f"Agreement {agreement.reference} is now {done.get_status_display().lower()}")
         return redirect("direct_payments:agreement_detail", pk=agreement.pk)
+    log_record_views(request, agreement)
     return form_page(request, form, f"Change the status of {agreement.reference}",
                      reverse("direct_payments:agreement_detail", args=[agreement.pk]), _agreement_summary(agreement))
 
@@ -151,6 +159,7 @@ def payment_create(request, pk: int):
     if payment:
         messages.success(request, f"Payment of {format_pounds(payment.amount)} recorded")
         return redirect("direct_payments:agreement_detail", pk=agreement.pk)
+    log_record_views(request, agreement)
     return form_page(request, form, f"Record a payment for {agreement.reference}",
                      reverse("direct_payments:agreement_detail", args=[agreement.pk]), _agreement_summary(agreement))
 
@@ -164,6 +173,7 @@ def audit_create(request, pk: int):
     if audit:
         messages.success(request, f"Audit {audit.reference} opened and statements requested")
         return redirect("direct_payments:audit_detail", pk=audit.pk)
+    log_record_views(request, agreement)
     return form_page(request, form, f"Start an audit of {agreement.reference}",
                      reverse("direct_payments:agreement_detail", args=[agreement.pk]), _agreement_summary(agreement))
 
@@ -176,9 +186,12 @@ def payment_list(request):
     if end := date_param(request, "to"):
         payments = payments.filter(paid_on__lte=end)
     if fmt := requested_format(request):
-        return export_response(payments, PAYMENT_COLUMNS, "direct-payments", fmt)
+        return personal_export_response(request, payments, PAYMENT_COLUMNS, "direct-payments", fmt,
+                                        client_of=lambda payment: payment.agreement.client_id)
+    page = page_of(request, payments)
+    log_record_views(request, [payment.agreement.client_id for payment in page])
     return render(request, "direct_payments/payment_list.html", {
-        "page_obj": page_of(request, payments),
+        "page_obj": page,
         "selected": {k: request.GET.get(k, "") for k in ("from", "to")}})
 
 

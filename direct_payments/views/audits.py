@@ -6,11 +6,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from casework.exports import Column, export_response, requested_format
+from casework.exports import Column, personal_export_response, requested_format
 from casework.money import format_pounds
 from casework.roles import has_any_role
 from casework.services import DomainError
-from casework.views.access import role_required
+from casework.views.access import log_record_views, role_required
 from casework.views.forms import handle
 
 from .. import services
@@ -73,9 +73,12 @@ def audit_list(request):
     if status in AuditStatus.values:
         audits = audits.filter(status=status)
     if fmt := requested_format(request):
-        return export_response(audits, AUDIT_COLUMNS, "direct-payment-audits", fmt)
+        return personal_export_response(request, audits, AUDIT_COLUMNS, "direct-payment-audits", fmt,
+                                        client_of=lambda audit: audit.agreement.client_id)
+    page = page_of(request, audits)
+    log_record_views(request, [audit.agreement.client_id for audit in page])
     return render(request, "direct_payments/audit_list.html", {
-        "page_obj": page_of(request, audits), "statuses": AuditStatus.choices, "selected": {"status": status}})
+        "page_obj": page, "statuses": AuditStatus.choices, "selected": {"status": status}})
 
 
 @role_required(DP_READERS)
@@ -90,6 +93,7 @@ def audit_detail(request, pk: int):
     can_work = has_any_role(request.user, DP_OFFICERS) and audit.status == AuditStatus.IN_REVIEW
     recovery = audit.recoveries.select_related("requested_by", "decided_by", "invoice", "letter").first()
     lines = audit.lines.all()
+    log_record_views(request, audit.agreement.client_id)
     return render(request, "direct_payments/audit_detail.html", {
         "audit": audit, "agreement": audit.agreement, "uploads": audit.uploads.select_related("uploaded_by"),
         "flags": flags, "to_review": sum(1 for f in flags if not f.decision),
@@ -116,7 +120,9 @@ def line_list(request, pk: int):
     if category := request.GET.get("category", ""):
         lines = lines.filter(category=category)
     if fmt := requested_format(request):
-        return export_response(lines, LINE_COLUMNS, f"audit-{audit.pk}-lines", fmt)
+        return personal_export_response(request, lines, LINE_COLUMNS, f"audit-{audit.pk}-lines", fmt,
+                                        client_of=lambda line: audit.agreement.client_id)
+    log_record_views(request, audit.agreement.client_id)
     return render(request, "direct_payments/line_list.html", {"audit": audit, "page_obj": page_of(request, lines)})
 
 
@@ -140,6 +146,7 @@ def statement_upload(request, pk: int):
         messages.success(request, f"'{upload.original_name}' accepted: {upload.rows} transactions, "
                                   f"{flags} flag{'' if flags == 1 else 's'} to review")
         return redirect("direct_payments:audit_detail", pk=audit.pk)
+    log_record_views(request, audit.agreement.client_id)
     return form_page(request, form, f"Upload a statement for audit {audit.reference}",
                      reverse("direct_payments:audit_detail", args=[audit.pk]), _audit_summary(audit), multipart=True)
 
@@ -160,6 +167,7 @@ def flag_review(request, pk: int):
     summary = _audit_summary(flag.audit) + [("Flag", flag.message)]
     if flag.line:
         summary.append(("Line", f"{flag.line.date:%-d %B %Y} {flag.line.description} {format_pounds(flag.line.amount)}"))
+    log_record_views(request, flag.audit.agreement.client_id)
     return form_page(request, form, "Review a flagged line", reverse("direct_payments:audit_detail",
                                                                       args=[flag.audit_id]), summary)
 
@@ -171,6 +179,7 @@ def liability_add(request, pk: int):
     if handle(request, form, lambda d: services.liability_add(audit=audit, actor=request.user, **d)):
         messages.success(request, "Liability added")
         return redirect(reverse("direct_payments:audit_detail", args=[audit.pk]) + "#liabilities")
+    log_record_views(request, audit.agreement.client_id)
     return form_page(request, form, "Add a liability still to pay", reverse("direct_payments:audit_detail",
                                                                              args=[audit.pk]), _audit_summary(audit))
 
@@ -185,6 +194,7 @@ def liability_remove(request, pk: int):
     if done:
         messages.success(request, "Liability removed")
         return redirect(reverse("direct_payments:audit_detail", args=[audit.pk]) + "#liabilities")
+    log_record_views(request, audit.agreement.client_id)
     return form_page(request, form, "Remove a liability", reverse("direct_payments:audit_detail", args=[audit.pk]),
                      _audit_summary(audit) + [("Liability", f"{liability.description} {format_pounds(liability.amount)}")])
 
@@ -221,6 +231,7 @@ def audit_outcome(request, pk: int):
     waiting = audit.flags.filter(decision="").count()
     if waiting:
         summary.append(("Flags still to review", str(waiting)))
+    log_record_views(request, audit.agreement.client_id)
     return form_page(request, form, f"Record the outcome of audit {audit.reference}",
                      reverse("direct_payments:audit_detail", args=[audit.pk]), summary)
 
@@ -233,9 +244,12 @@ def recovery_list(request):
     if status in RecoveryStatus.values:
         recoveries = recoveries.filter(status=status)
     if fmt := requested_format(request):
-        return export_response(recoveries, RECOVERY_COLUMNS, "direct-payment-recoveries", fmt)
+        return personal_export_response(request, recoveries, RECOVERY_COLUMNS, "direct-payment-recoveries", fmt,
+                                        client_of=lambda recovery: recovery.audit.agreement.client_id)
+    page = page_of(request, recoveries)
+    log_record_views(request, [recovery.audit.agreement.client_id for recovery in page])
     return render(request, "direct_payments/recovery_list.html", {
-        "page_obj": page_of(request, recoveries), "statuses": RecoveryStatus.choices, "selected": {"status": status},
+        "page_obj": page, "statuses": RecoveryStatus.choices, "selected": {"status": status},
         "can_decide": has_any_role(request.user, DP_APPROVERS)})
 
 
@@ -261,6 +275,7 @@ def recovery_decide(request, pk: int):
         ("Basis", recovery.get_basis_display()), ("Route", recovery.get_route_display()),
         ("Asked by", recovery.requested_by.get_full_name() or recovery.requested_by.username)]
     summary += recovery_steps(recovery)
+    log_record_views(request, recovery.audit.agreement.client_id)
     return form_page(request, form, f"Approve the recovery of {format_pounds(recovery.amount)}",
                      reverse("direct_payments:audit_detail", args=[recovery.audit_id]), summary)
 

@@ -40,6 +40,7 @@ class HighCostExceptionSerializer(serializers.ModelSerializer):
 @extend_schema_view(list=extend_schema(summary="List high-cost exceptions with their triggers and notes"),
                     retrieve=extend_schema(summary="A high-cost exception"))
 class HighCostExceptionViewSet(ReadOnlyViewSet):
+    client_path = "package.client_id"
     serializer_class = HighCostExceptionSerializer
     queryset = (HighCostException.objects.select_related("package__client", "area", "no_saving_reason")
                 .prefetch_related("triggers", "notes").order_by("-id"))

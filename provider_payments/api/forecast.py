@@ -51,6 +51,7 @@ def _amounts(row: fc.ForecastRow) -> dict:
 class CommittedSpendForecastViewSet(ViewSet):
     """The committed-spend forecast of a financial year, by month and service type."""
 
+    client_path = None  # totals by month and service type, no one's data
     read_roles = API_READERS
     write_roles: frozenset = frozenset()
 

@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
-from casework.api.views import API_READERS
+from casework.api.views import API_READERS, RecordViewsMixin
 
 from casework.api.serializers import domain_errors
 
@@ -27,7 +27,7 @@ def _note(request) -> str:
     return incoming.validated_data["note"]
 
 
-class ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
+class ReadOnlyViewSet(RecordViewsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     read_roles = API_READERS
     write_roles: frozenset = frozenset()
     lookup_value_regex = r"\d+"
@@ -35,6 +35,7 @@ class ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericV
 
 @extend_schema_view(list=extend_schema(summary="List providers"), retrieve=extend_schema(summary="A provider"))
 class ProviderViewSet(ReadOnlyViewSet):
+    client_path = None  # care providers, not clients
     serializer_class = s.ProviderSerializer
     queryset = Provider.objects.order_by("name", "id")
 
@@ -42,6 +43,7 @@ class ProviderViewSet(ReadOnlyViewSet):
 @extend_schema_view(list=extend_schema(summary="List rates (every version, withdrawn ones marked)"),
                     retrieve=extend_schema(summary="A rate"))
 class RateViewSet(ReadOnlyViewSet):
+    client_path = None  # providers' rate cards
     serializer_class = s.ProviderRateSerializer
     queryset = Rate.objects.select_related("service_type", "band").order_by("provider_id", "service_type_id", "band_id",
                                                                            "effective_from", "id")
@@ -49,6 +51,7 @@ class RateViewSet(ReadOnlyViewSet):
 
 @extend_schema_view(list=extend_schema(summary="List care packages"), retrieve=extend_schema(summary="A care package"))
 class CarePackageViewSet(ReadOnlyViewSet):
+    client_path = "client_id"
     serializer_class = s.CarePackageSerializer
     queryset = CarePackage.objects.select_related("client", "service_type", "band").order_by("id")
 
@@ -56,6 +59,7 @@ class CarePackageViewSet(ReadOnlyViewSet):
 @extend_schema_view(list=extend_schema(summary="List provider claims with line results"),
                     retrieve=extend_schema(summary="A claim with its line results"))
 class ClaimViewSet(ReadOnlyViewSet):
+    client_path = "lines.client_id"  # each line names the client it is for
     serializer_class = s.ClaimSerializer
     queryset = Claim.objects.prefetch_related("lines").order_by("-id")
     write_roles = CLAIM_APPROVERS
@@ -77,6 +81,7 @@ class ClaimViewSet(ReadOnlyViewSet):
 @extend_schema_view(list=extend_schema(summary="List provider payment runs"),
                     retrieve=extend_schema(summary="A payment run and its payments"))
 class PaymentRunViewSet(ReadOnlyViewSet):
+    client_path = None  # payments to providers, by provider
     serializer_class = s.PaymentRunSerializer
     queryset = PaymentRun.objects.prefetch_related("payments__provider").order_by("-payment_date", "-id")
     write_roles = RUN_RELEASERS

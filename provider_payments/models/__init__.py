@@ -17,6 +17,7 @@ from .packages import CarePackage
 from .payments import (
     Overpayment,
     OverpaymentRecovery,
+    OverpaymentWaiver,
     Payment,
     PaymentRun,
     ProviderLedgerEntry,
@@ -28,7 +29,7 @@ from .rates import Band, GuidePrice, Rate, ServiceType, ToleranceRule, Uplift
 
 __all__ = [
     "BacsOriginator", "Band", "BankDetailsChange", "DeathNoticePeriod", "JournalAccount", "CarePackage", "Claim", "ClaimLine", "Dispute", "DisputeNote", "GuidePrice",
-    "Overpayment", "OverpaymentRecovery", "Payment", "PaymentRun", "PaymentSchedule", "Provider",
+    "Overpayment", "OverpaymentRecovery", "OverpaymentWaiver", "Payment", "PaymentRun", "PaymentSchedule", "Provider",
     "ProviderEvent", "ProviderLedgerEntry", "Rate", "ScheduledPayment", "ServiceType", "ToleranceRule", "Uplift",
     "UrgentPayment",
     "ExceptionOutcome", "ExceptionRule", "ExceptionStatus", "HighCostException", "HighCostExceptionNote",

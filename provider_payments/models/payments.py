@@ -111,8 +111,9 @@ class Overpayment(models.Model):
 
     ALLOWED_TRANSITIONS = {
         OverpaymentStatus.IDENTIFIED: {OverpaymentStatus.APPROVED, OverpaymentStatus.CANCELLED},
-        OverpaymentStatus.APPROVED: {OverpaymentStatus.RECOVERED},
+        OverpaymentStatus.APPROVED: {OverpaymentStatus.RECOVERED, OverpaymentStatus.WAIVED},
         OverpaymentStatus.RECOVERED: set(),
+        OverpaymentStatus.WAIVED: set(),
         OverpaymentStatus.CANCELLED: set(),
     }
 
@@ -158,6 +159,27 @@ class OverpaymentRecovery(AppendOnlyModel):
     class Meta:
         ordering = ["recorded_at", "id"]
         verbose_name_plural = "overpayment recoveries"
+
+
+class OverpaymentWaiver(AppendOnlyModel):
+    """All or part of an overpayment the provider still owed, waived once another person approved
+    the request: a WAIVER entry on the provider's ledger reduces what the provider owes. Never
+    changed; the overpayment's own entry stays as it was."""
+
+    overpayment = models.ForeignKey(Overpayment, on_delete=models.PROTECT, related_name="waivers")
+    amount = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
+    reason = models.CharField(max_length=1000)
+    entry = models.OneToOneField("ProviderLedgerEntry", on_delete=models.PROTECT, related_name="+")
+    request = models.OneToOneField("casework.ControlRequest", on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    waived_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["waived_at", "id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="overpayment_waiver_positive")]
 
 
 class UrgentPayment(models.Model):

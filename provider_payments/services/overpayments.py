@@ -7,20 +7,54 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from casework.models.controls import ControlAction, ControlRequest, ControlRequestStatus
 from casework.money import ZERO, MoneyError, format_pounds, to_pennies
 from casework.roles import Role
 from casework.services import DomainError
+from casework.services.controls import (
+    control_request_raise,
+    money_action_record,
+    register_control,
+    require_other_person,
+)
 
 from ..constants import ClaimStatus, LineResult, OverpaymentSource, OverpaymentStatus, ProviderEntryKind, RecoveryMethod
-from ..models import ClaimLine, Overpayment, OverpaymentRecovery, Provider
-from .common import event, ledger_post, refuse_transition, require_other_person, require_role
+from ..models import ClaimLine, Overpayment, OverpaymentRecovery, OverpaymentWaiver, Provider
+from .common import event, ledger_post, refuse_transition, require_role
 
 OVERPAYMENT_APPROVERS = frozenset({Role.TEAM_LEADER})
 
 
+def _provider_subject(provider: Provider) -> str:
+    """How a provider is named on the money controls' records (the same across its requests, so a
+    period's limit counts them together)."""
+    return f"{provider.name} ({provider.supplier_number})"
+
+
+def overpayment_recovered(overpayment: Overpayment) -> Decimal:
+    return to_pennies(OverpaymentRecovery.objects.filter(overpayment=overpayment).aggregate(t=Sum("amount"))["t"])
+
+
+def overpayment_waived(overpayment: Overpayment) -> Decimal:
+    return to_pennies(OverpaymentWaiver.objects.filter(overpayment=overpayment).aggregate(t=Sum("amount"))["t"])
+
+
 def overpayment_outstanding(overpayment: Overpayment) -> Decimal:
-    recovered = OverpaymentRecovery.objects.filter(overpayment=overpayment).aggregate(t=Sum("amount"))["t"] or ZERO
-    return to_pennies(overpayment.amount - recovered)
+    """What the provider still owes of it: the amount, less what was recovered and what was waived."""
+    return to_pennies(overpayment.amount - overpayment_recovered(overpayment) - overpayment_waived(overpayment))
+
+
+def overpayment_waivers_waiting(overpayment: Overpayment):
+    return ControlRequest.objects.filter(action=ControlAction.OVERPAYMENT_WAIVER, status=ControlRequestStatus.REQUESTED,
+                                         payload__overpayment=overpayment.pk)
+
+
+def overpayment_waivable(overpayment: Overpayment) -> Decimal:
+    """The most a new waiver may ask for: what is still owed, less the waivers waiting for a decision."""
+    if overpayment.status != OverpaymentStatus.APPROVED:
+        return ZERO
+    waiting = to_pennies(overpayment_waivers_waiting(overpayment).aggregate(t=Sum("amount"))["t"])
+    return max(ZERO, to_pennies(overpayment_outstanding(overpayment) - waiting))
 
 
 @transaction.atomic
@@ -61,7 +95,7 @@ def overpayment_transition(*, overpayment: Overpayment, to_status: str, actor, r
     fields = ["status"]
     if to_status == OverpaymentStatus.APPROVED:
         require_role(actor, OVERPAYMENT_APPROVERS, "approve overpayment recovery")
-        require_other_person(actor, overpayment.identified_by, "approve the recovery")
+        require_other_person(actor, overpayment.identified_by, action="approve the recovery")
         if overpayment.method == RecoveryMethod.INVOICE:
             if not invoice_number.strip():
                 raise DomainError("Enter the number of the invoice sent to the provider", field="invoice_number")
@@ -72,11 +106,18 @@ def overpayment_transition(*, overpayment: Overpayment, to_status: str, actor, r
         ledger_post(provider=overpayment.provider, kind=ProviderEntryKind.OVERPAYMENT, amount=overpayment.amount,
                     on=on or timezone.localdate(), reference=overpayment.reference,
                     description=f"Overpayment: {overpayment.description}", actor=actor)
+        money_action_record(action=ControlAction.OVERPAYMENT_RECOVERY, amount=overpayment.amount,
+                            subject=_provider_subject(overpayment.provider), reference=overpayment.reference,
+                            summary=f"Overpayment {overpayment.reference} of {format_pounds(overpayment.amount)} approved "
+                                    f"for recovery by {overpayment.get_method_display().lower()}",
+                            maker=overpayment.identified_by, made_at=overpayment.identified_at, checker=actor)
     if to_status == OverpaymentStatus.CANCELLED and not reason.strip():
         raise DomainError("Give the reason for cancelling", field="reason")
-    if to_status == OverpaymentStatus.RECOVERED and overpayment_outstanding(overpayment) != 0:
+    if to_status in (OverpaymentStatus.RECOVERED, OverpaymentStatus.WAIVED) and overpayment_outstanding(overpayment) != 0:
         raise DomainError(f"{overpayment.reference} still has {format_pounds(overpayment_outstanding(overpayment))} "
                           f"to recover")
+    if to_status == OverpaymentStatus.WAIVED and not overpayment_waived(overpayment):
+        raise DomainError(f"Nothing of {overpayment.reference} was waived: it is closed as recovered")
     old = overpayment.status
     overpayment.status = to_status
     overpayment.save(update_fields=fields)
@@ -105,7 +146,79 @@ def overpayment_receipt(*, overpayment: Overpayment, amount: Decimal, received_o
     return recovery
 
 
-LIVE_OVERPAYMENT = [OverpaymentStatus.IDENTIFIED, OverpaymentStatus.APPROVED, OverpaymentStatus.RECOVERED]
+# Waiving ------------------------------------------------------------------------------------------
+
+@transaction.atomic
+def overpayment_waiver_request(*, overpayment: Overpayment, amount: Decimal, reason: str, actor) -> ControlRequest:
+    """Ask for all or part of what a provider still owes of an approved overpayment to be waived.
+    Always another person's decision (OVERPAYMENT_WAIVER, within their ControlLimit approval
+    limit): nothing is posted until it is approved."""
+    overpayment = Overpayment.objects.select_for_update().select_related("provider").get(pk=overpayment.pk)
+    if overpayment.status != OverpaymentStatus.APPROVED:
+        hint = (": cancel it instead if it is not owed" if overpayment.status == OverpaymentStatus.IDENTIFIED else "")
+        raise DomainError(f"{overpayment.reference} is {overpayment.get_status_display().lower()}: only an overpayment "
+                          f"approved for recovery is owed, and can be waived{hint}")
+    try:
+        amount = to_pennies(amount)
+    except MoneyError:
+        raise DomainError("Enter the amount to waive in pounds and pence, such as 120.00", field="amount") from None
+    if amount <= 0:
+        raise DomainError("Enter an amount to waive of more than £0.00", field="amount")
+    outstanding = overpayment_outstanding(overpayment)
+    waivable = overpayment_waivable(overpayment)
+    if amount > waivable:
+        waiting = f"; {format_pounds(outstanding - waivable)} already waits for a decision" if waivable != outstanding else ""
+        raise DomainError(f"The amount to waive must be no more than {format_pounds(waivable)}: the provider still owes "
+                          f"{format_pounds(outstanding)} of {overpayment.reference}{waiting}", field="amount")
+    if not reason.strip():
+        raise DomainError("Give the reason for waiving it, for the person who will decide", field="reason")
+    provider = overpayment.provider
+    request = control_request_raise(
+        action=ControlAction.OVERPAYMENT_WAIVER, amount=amount, subject=_provider_subject(provider),
+        summary=f"Waive {format_pounds(amount)} of overpayment {overpayment.reference} to {provider.name}",
+        reason=reason, actor=actor, payload={"overpayment": overpayment.pk},
+        changes=[[f"Still owed of {overpayment.reference}", format_pounds(outstanding),
+                  format_pounds(outstanding - amount)],
+                 ["Recovered so far", format_pounds(overpayment_recovered(overpayment)), ""],
+                 ["Recovery", overpayment.get_method_display(), ""]])
+    event(provider, "provider.overpayment.waiver_requested",
+          f"{overpayment.reference}: waiver of {format_pounds(amount)} asked for ({request.reference})", actor,
+          new={"overpayment": overpayment.pk, "request": request.pk, "amount": str(amount)})
+    return request
+
+
+def _execute_overpayment_waiver(request: ControlRequest, approver) -> str:
+    overpayment = Overpayment.objects.select_for_update().select_related("provider").get(
+        pk=request.payload["overpayment"])
+    if overpayment.status != OverpaymentStatus.APPROVED:
+        raise DomainError(f"{overpayment.reference} is {overpayment.get_status_display().lower()} now: reject this "
+                          "request")
+    outstanding = overpayment_outstanding(overpayment)
+    if request.amount > outstanding:
+        raise DomainError(f"Only {format_pounds(outstanding)} of {overpayment.reference} is still owed now (the rest "
+                          "was recovered meanwhile): reject this request and ask again")
+    reference = f"{overpayment.reference}-WVR-{request.reference}"
+    entry = ledger_post(provider=overpayment.provider, kind=ProviderEntryKind.WAIVER, amount=request.amount,
+                        on=timezone.localdate(), reference=reference,
+                        description=f"Overpayment {overpayment.reference} waived ({request.reference})",
+                        actor=request.requested_by)
+    OverpaymentWaiver.objects.create(overpayment=overpayment, amount=request.amount, reason=request.reason, entry=entry,
+                                     request=request, requested_by=request.requested_by, approved_by=approver)
+    event(overpayment.provider, "provider.overpayment.waived",
+          f"{overpayment.reference}: {format_pounds(request.amount)} waived, approved by {approver.get_username()} "
+          f"({request.reference})", approver, new={"overpayment": overpayment.pk, "entry": entry.pk,
+                                                  "request": request.pk})
+    if overpayment_outstanding(overpayment) == 0:
+        overpayment_transition(overpayment=overpayment, to_status=OverpaymentStatus.WAIVED, actor=approver,
+                               reason=f"The rest waived ({request.reference})")
+    return reference
+
+
+register_control(ControlAction.OVERPAYMENT_WAIVER, _execute_overpayment_waiver)
+
+
+LIVE_OVERPAYMENT = [OverpaymentStatus.IDENTIFIED, OverpaymentStatus.APPROVED, OverpaymentStatus.RECOVERED,
+                    OverpaymentStatus.WAIVED]
 
 
 def lines_after_death(client, statuses, provider: Provider | None = None,

@@ -5,11 +5,11 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from casework.exports import Column, export_response, requested_format
+from casework.exports import Column, personal_export_response, requested_format
 from casework.models import ControlRequest
 from casework.money import format_pounds
 from casework.roles import has_any_role
-from casework.views.access import role_required
+from casework.views.access import log_record_views, role_required
 from casework.views.forms import handle
 
 from ..constants import ClaimStatus, DisputeStatus, LineResult
@@ -78,7 +78,7 @@ def claim_detail(request, pk: int):
     if request.GET.get("result") in LineResult.values:
         lines = lines.filter(result=request.GET["result"])
     if fmt := requested_format(request):
-        return export_response(lines, LINE_COLUMNS, f"claim-{claim.reference}", fmt)
+        return personal_export_response(request, lines, LINE_COLUMNS, f"claim-{claim.reference}", fmt)
     totals = services.claim_totals(claim)
     editable = claim.status == ClaimStatus.VALIDATED and has_any_role(request.user, WORKERS)
     waiting = {r.payload.get("line"): r for r in services.pending_overrides(claim)}
@@ -123,6 +123,7 @@ def claim_detail(request, pk: int):
                               ("Payable", True), ("Result", False), ("Reason", False)]
                              + ([("Action", False)] if editable else []),
                   "rows": [row(l) for l in lines]}
+    log_record_views(request, lines)
     return render(request, "provider_payments/page.html", {
         "title": f"Claim {claim.reference}", "caption": claim.provider.name, "summary": summary, "actions": actions,
         "tables": [line_table], "exportable": True, "back_url": reverse("provider_payments:claim_list"),
@@ -152,6 +153,7 @@ def claim_line_override(request, pk: int):
     if request.method == "GET" and (waiting := services.pending_override_for(line)):
         messages.warning(request, f"An override of this row is waiting for approval ({waiting.reference}): it must be "
                                   f"decided, or withdrawn, before the row can be changed again")
+    log_record_views(request, line)
     return form_page(request, form, f"Change the result of row {line.row_number}",
                      reverse("provider_payments:claim_detail", args=[line.claim_id]),
                      [("Client", line.client_reference), ("Date", f"{line.service_date:%d %B %Y}"),
@@ -204,6 +206,7 @@ def dispute_create(request, pk: int):
     if dispute:
         messages.success(request, f"Dispute {dispute.reference} opened")
         return redirect("provider_payments:dispute_detail", pk=dispute.pk)
+    log_record_views(request, lines)
     return form_page(request, form, f"Record a dispute on claim {claim.reference}",
                      reverse("provider_payments:claim_detail", args=[pk]))
 
@@ -211,7 +214,8 @@ def dispute_create(request, pk: int):
 @role_required(VIEWERS)
 def dispute_detail(request, pk: int):
     dispute = get_object_or_404(Dispute.objects.select_related("provider", "claim", "payment__payment_run"), pk=pk)
-    lines = dispute.lines.order_by("row_number")
+    lines = list(dispute.lines.order_by("row_number"))
+    log_record_views(request, lines)
     tables = [
         {"caption": "Lines in dispute", "headers": [("Row", False), ("Client", False), ("Date", False),
                                                     ("Claimed", True), ("Paid", True), ("Reason", False)],

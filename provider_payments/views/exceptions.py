@@ -14,7 +14,7 @@ from casework.forms import GovForm, MoneyField, _date
 from casework.models import Area
 from casework.money import format_pounds
 from casework.roles import Role, has_any_role
-from casework.views.access import role_required
+from casework.views.access import log_record_views, role_required
 from casework.views.forms import handle
 
 from ..models import (
@@ -159,7 +159,7 @@ def exception_list(request):
     links += [("Savings report", reverse("provider_payments:exception_report")),
               ("Guide prices, contract status and reasons", reverse("provider_payments:exception_settings"))]
     return list_page(request, title="High-cost exceptions", queryset=items, columns=EXCEPTION_COLUMNS,
-                     filename="high-cost-exceptions", links=links,
+                     filename="high-cost-exceptions", links=links, client_of=lambda e: e.package.client_id,
                      intro="Care packages to challenge: above the guide price, from a provider not on contract, "
                            "urgent placements above the guide, cost increases and extra support in residential care.",
                      numeric=("Cost a week", "Guide a week", "Weekly saving"),
@@ -217,6 +217,7 @@ def exception_detail(request, pk: int):
              "headers": [("Date", False), ("Note", False), ("By", False)],
              "rows": [[cell(f"{n.noted_on:%d %b %Y}"), cell(n.text), cell(n.added_by.get_full_name() or n.added_by.username)]
                       for n in e.notes.select_related("added_by")]}
+    log_record_views(request, e.package.client_id)
     return render(request, "provider_payments/page.html", {
         "title": f"High-cost exception {e.reference}", "summary": summary, "actions": _actions(request, e),
         "links": [("The client's case", reverse("casework:case_detail", args=[e.case_id])),
@@ -225,7 +226,7 @@ def exception_detail(request, pk: int):
 
 
 def _move(request, pk: int, form_class, to_status: str, title: str, done_message: str):
-    e = get_object_or_404(HighCostException, pk=pk)
+    e = get_object_or_404(HighCostException.objects.select_related("package"), pk=pk)
     initial = {"review": e.review} if "review" in form_class.base_fields else None
     form = form_class(request.POST or None, initial=initial)
     done = handle(request, form, lambda d: services.exception_transition(
@@ -235,6 +236,7 @@ def _move(request, pk: int, form_class, to_status: str, title: str, done_message
         return redirect("provider_payments:exception_detail", pk=pk)
     summary = [("Package", e.package.reference), ("Cost a week", format_pounds(e.weekly_cost)),
                ("Guide a week", format_pounds(e.weekly_guide) if e.weekly_guide is not None else "None in force")]
+    log_record_views(request, e.package.client_id)
     return form_page(request, form, title, reverse("provider_payments:exception_detail", args=[pk]), summary=summary,
                      caption=e.reference)
 
@@ -257,11 +259,12 @@ def exception_close(request, pk: int):
 
 @role_required(EXCEPTION_WORKERS)
 def exception_note(request, pk: int):
-    e = get_object_or_404(HighCostException, pk=pk)
+    e = get_object_or_404(HighCostException.objects.select_related("package"), pk=pk)
     form = NoteForm(request.POST or None, initial={"noted_on": timezone.localdate()})
     if handle(request, form, lambda d: services.exception_add_note(exception=e, actor=request.user, **d)):
         messages.success(request, "Note added")
         return redirect("provider_payments:exception_detail", pk=pk)
+    log_record_views(request, e.package.client_id)
     return form_page(request, form, "Add a dated note", reverse("provider_payments:exception_detail", args=[pk]),
                      caption=e.reference)
 
@@ -276,6 +279,7 @@ def urgent_placement_record(request, pk: int):
     if handle(request, form, lambda d: services.urgent_placement_record(package=package, actor=request.user, **d)):
         messages.success(request, f"{package.reference} recorded as an urgent placement and checked for exceptions")
         return redirect("provider_payments:package_detail", pk=pk)
+    log_record_views(request, package)
     return form_page(request, form, f"Record {package.reference} as an urgent placement",
                      reverse("provider_payments:package_detail", args=[pk]))
 

@@ -9,7 +9,7 @@ from casework.models import Client
 from casework.money import format_pounds
 from casework.roles import has_any_role
 from casework.services import DomainError
-from casework.views.access import role_required
+from casework.views.access import log_record_views, role_required
 from casework.views.forms import handle
 
 from ..constants import OverpaymentStatus, RecoveryMethod, UrgentStatus
@@ -27,6 +27,7 @@ from ..forms import (
 from ..models import CarePackage, Overpayment, Provider, Uplift, UrgentPayment
 from ..services import overpayments, packages, uplifts, urgent
 from ..services.rates import package_cost_per_week
+from . import overpayment_waivers
 from .common import LEADERS, VIEWERS, WORKERS, cell, form_page, list_page, money
 
 PACKAGE_COLUMNS = [
@@ -42,6 +43,7 @@ OVERPAYMENT_COLUMNS = [
     Column("Amount", lambda o: o.amount), Column("Found by", lambda o: o.get_source_display()),
     Column("Recovery", lambda o: o.get_method_display()), Column("Status", lambda o: o.get_status_display()),
     Column("Description", lambda o: o.description),
+    Column("Waived", lambda o: o.waived_total), Column("Still owed", lambda o: overpayment_waivers.still_owed(o)),
 ]
 UPLIFT_COLUMNS = [
     Column("Uplift", lambda u: u.name), Column("Effective from", lambda u: u.effective_from),
@@ -64,7 +66,7 @@ def package_list(request):
     actions = [("Add a care package", reverse("provider_payments:package_create"))] if has_any_role(request.user, WORKERS) else []
     today = timezone.localdate()
     return list_page(request, title="Care packages", queryset=items, columns=PACKAGE_COLUMNS, filename="care-packages",
-                     actions=actions, numeric=("Units a week", "Agreed rate", "Cost a week today"), cells=lambda p: [
+                     client_of=lambda p: p.client_id, actions=actions, numeric=("Units a week", "Agreed rate", "Cost a week today"), cells=lambda p: [
                          cell(p.reference, reverse("provider_payments:package_detail", args=[p.pk])),
                          cell(p.client.reference), cell(p.provider.name), cell(p.service_type.name), cell(p.band.name),
                          cell(p.units_per_week, numeric=True), money(p.agreed_rate), cell(f"{p.start_date:%d %b %Y}"),
@@ -121,6 +123,7 @@ def package_detail(request, pk: int):
     if has_any_role(request.user, PLACEMENT_RECORDERS):
         actions.append(("Record as an urgent placement", reverse("provider_payments:urgent_placement_record",
                                                                  args=[pk])))
+    log_record_views(request, package)
     return render(request, "provider_payments/page.html", {
         "title": f"Care package {package.reference}", "summary": summary, "actions": actions, "tables": [table],
         "back_url": reverse("provider_payments:package_list")})
@@ -135,13 +138,14 @@ def package_status(request, pk: int):
     if done:
         messages.success(request, f"{done.reference} is {done.get_status_display().lower()}")
         return redirect("provider_payments:package_detail", pk=pk)
+    log_record_views(request, package)
     return form_page(request, form, f"Change the status of {package.reference}",
                      reverse("provider_payments:package_detail", args=[pk]))
 
 
 @role_required(VIEWERS)
 def overpayment_list(request):
-    items = Overpayment.objects.select_related("provider").order_by("-identified_at")
+    items = overpayment_waivers.with_totals(Overpayment.objects.select_related("provider")).order_by("-identified_at")
     actions = [("Record an overpayment", reverse("provider_payments:overpayment_create"))] if has_any_role(request.user, WORKERS) else []
     leader = has_any_role(request.user, LEADERS)
     worker = has_any_role(request.user, WORKERS)
@@ -152,10 +156,16 @@ def overpayment_list(request):
             link = reverse("provider_payments:overpayment_decide", args=[o.pk])
         elif o.status == OverpaymentStatus.APPROVED and o.method == RecoveryMethod.INVOICE and worker:
             link = reverse("provider_payments:overpayment_receipt", args=[o.pk])
+        owed = overpayment_waivers.still_owed(o)
+        waive = (cell(f"Ask to waive {o.reference}", reverse("provider_payments:overpayment_waive", args=[o.pk]))
+                 if worker and owed else cell(""))
         return [cell(o.reference, link), cell(o.provider.name), money(o.amount), cell(o.get_source_display()),
-                cell(o.get_method_display()), cell(o.get_status_display()), cell(o.description)]
+                cell(o.get_method_display()), cell(o.get_status_display()), cell(o.description),
+                money(o.waived_total or None), money(owed), waive]
     return list_page(request, title="Overpayments", queryset=items, columns=OVERPAYMENT_COLUMNS,
-                     filename="provider-overpayments", actions=actions, numeric=("Amount",), cells=cells)
+                     screen_columns=OVERPAYMENT_COLUMNS + [Column("Action", lambda o: "")],
+                     filename="provider-overpayments", actions=actions, numeric=("Amount", "Waived", "Still owed"),
+                     cells=cells)
 
 
 @role_required(WORKERS)

@@ -9,12 +9,12 @@ from django.urls import reverse
 from casework.exports import Column
 from casework.money import format_pounds
 from casework.roles import has_any_role
-from casework.views.access import role_required
+from casework.views.access import log_record_views, role_required
 from casework.views.forms import handle
 
-from ..constants import BankChangeStatus, DisputeStatus, OverpaymentStatus, PaymentRunStatus, UrgentStatus
+from ..constants import BankChangeStatus, DisputeStatus, OverpaymentStatus, PaymentRunStatus, ProviderEntryKind, UrgentStatus
 from ..forms import BankChangeForm, DecisionForm, ProviderForm, RateForm
-from ..models import BankDetailsChange, Dispute, Overpayment, PaymentRun, Provider, Rate, UrgentPayment
+from ..models import BankDetailsChange, CarePackage, Dispute, Overpayment, PaymentRun, Provider, Rate, UrgentPayment
 from ..selectors import claims_to_approve
 from ..services import providers as services
 from ..services.common import provider_balance
@@ -105,9 +105,14 @@ def provider_detail(request, pk: int):
     provider = get_object_or_404(Provider.objects.select_related("payment_schedule"), pk=pk)
     rates = provider.rates.select_related("service_type", "band", "uplift").order_by(
         "service_type__name", "band__name", "-effective_from")
-    packages = provider.packages.select_related("client", "service_type").order_by("-start_date")[:50]
+    packages = list(provider.packages.select_related("client", "service_type").order_by("-start_date")[:50])
     claims = provider.claims.order_by("-period_start")[:20]
-    ledger = provider.ledger.order_by("-effective_date", "-id")[:50]
+    ledger = list(provider.ledger.order_by("-effective_date", "-id")[:50])
+    # The packages' clients, and those the ledger's scheduled payments name (by package reference, PKG-000123).
+    scheduled = [int(e.reference[4:]) for e in ledger
+                 if e.kind == ProviderEntryKind.SCHEDULED and e.reference[:4] == "PKG-" and e.reference[4:].isdigit()]
+    log_record_views(request, packages, CarePackage.objects.filter(provider=provider, pk__in=scheduled)
+                     .values_list("client_id", flat=True))
     changes = provider.bank_changes.select_related("requested_by").order_by("-requested_at")[:10]
     events = provider.events.select_related("actor")[:30]
     worker = has_any_role(request.user, WORKERS)

@@ -15,12 +15,12 @@ from casework.exports import Column, export_response, requested_format
 from casework.money import format_pounds
 from casework.roles import has_any_role
 from casework.runs.services import run_start
-from casework.views.access import role_required
+from casework.views.access import log_record_views, role_required
 from casework.views.forms import handle
 
 from ..constants import PaymentRunStatus
 from ..forms import ConfirmForm, RunStartForm
-from ..models import Payment, PaymentRun
+from ..models import ClaimLine, Payment, PaymentRun, ScheduledPayment
 from ..services.payment_run import JOB_CODE, payment_run_transition, run_totals_balance
 from ..services.run_review import exceptions_open, exceptions_opened_by, flag_rule_on, run_exceptions
 from .common import LEADERS, VIEWERS, cell, form_page, list_page, money
@@ -249,5 +249,8 @@ def remittance(request, pk: int):
     payment = get_object_or_404(Payment, pk=pk)
     if not payment.remittance:
         raise Http404("No remittance advice")
+    # The advice lists the claim lines and scheduled care it pays, each naming its client.
+    log_record_views(request, ClaimLine.objects.filter(claim__payment=payment).values_list("client_id", flat=True),
+                     ScheduledPayment.objects.filter(payment=payment).values_list("package__client_id", flat=True))
     return FileResponse(default_storage.open(payment.remittance.name, "rb"), as_attachment=True,
                         filename=payment.remittance.name.rsplit("/", 1)[-1], content_type="application/pdf")

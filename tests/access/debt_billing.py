@@ -1,5 +1,6 @@
-"""Access-matrix rows for the billing pages of the debt app."""
+"""Access-matrix rows for the billing pages of the debt app, and the credit notes API."""
 from datetime import date
+from decimal import Decimal
 
 from casework.roles import READERS, Role
 from debt.models import BillingCycle
@@ -9,6 +10,7 @@ from ..factories_debt import AssessedChargeFactory, InvoiceFactory, InvoiceLineF
 BILLING_WRITERS = frozenset({Role.INCOME_OFFICER, Role.TEAM_LEADER})
 #: Officers ask for credit notes too; whether one is raised at once or waits for approval is the money controls'.
 CREDITORS = frozenset({Role.INCOME_OFFICER, Role.TEAM_LEADER})
+API_READERS = READERS | {Role.SYSTEM_ACCOUNT}
 
 MATRIX: dict = {
     "debt:charge_list": (READERS, "GET", "page"),
@@ -20,6 +22,8 @@ MATRIX: dict = {
     "debt:billing_preview": (READERS, "GET", "page"),
     "debt:billing_suppress": (BILLING_WRITERS, "GET", "page"),
     "debt:billing_unsuppress": (BILLING_WRITERS, "POST", "page"),
+    "api:creditnote-list": (API_READERS, "GET", "api"),
+    "api:creditnote-detail": (API_READERS, "GET", "api"),
 }
 
 
@@ -30,7 +34,8 @@ def make_objects(base: dict) -> dict:
     charge = AssessedChargeFactory(client=client)
     invoice = InvoiceFactory(client=client, account=base["entry"].account)
     InvoiceLineFactory(invoice=invoice, assessed_charge=charge, service=charge.service)
-    return {"invoice": invoice, "charge": charge}
+    credit_note = InvoiceFactory(client=client, account=invoice.account, corrects=invoice, total=Decimal("-10.00"))
+    return {"invoice": invoice, "charge": charge, "credit_note": credit_note}
 
 
 def url_kwargs(name: str, objects: dict) -> dict | None:
@@ -41,6 +46,7 @@ def url_kwargs(name: str, objects: dict) -> dict | None:
         "charge_create": {"client_pk": client_pk},
         "invoice_detail": {"pk": objects["invoice"].pk},
         "credit_note_create": {"pk": objects["invoice"].pk},
+        "api:creditnote-detail": {"pk": objects["credit_note"].pk},
         "billing_suppress": {"client_pk": client_pk, "period_start": "2026-10-05"},
         "billing_unsuppress": {"client_pk": client_pk, "period_start": "2026-10-05"},
     }

@@ -1,10 +1,11 @@
-"""Access-matrix rows for the payments pages (debt/payments_urls.py)."""
+"""Access-matrix rows for the payments pages (debt/payments_urls.py) and the refunds API."""
 from casework.roles import READERS, Role
 
 PAYMENT_RECORDERS = frozenset({Role.INCOME_OFFICER, Role.TEAM_LEADER})
 PAYMENT_REVERSERS = frozenset({Role.TEAM_LEADER})
 #: Officers refund too: within their REFUND limit at once, above it a team leader approves.
 REFUNDERS = frozenset({Role.INCOME_OFFICER, Role.TEAM_LEADER})
+API_READERS = READERS | {Role.SYSTEM_ACCOUNT}
 PAYMENT_REALLOCATORS = PAYMENT_RECORDERS
 IMPORT_FILE_READERS = frozenset({Role.INCOME_OFFICER, Role.TEAM_LEADER, Role.AUDITOR})
 
@@ -21,6 +22,8 @@ MATRIX: dict = {
     "debt:suspense_match": (PAYMENT_RECORDERS, "GET", "page"),
     "debt:suspense_return": (PAYMENT_RECORDERS, "GET", "page"),
     "debt:refund_create": (REFUNDERS, "GET", "page"),
+    "api:refund-list": (API_READERS, "GET", "api"),
+    "api:refund-detail": (API_READERS, "GET", "api"),
 }
 
 
@@ -30,7 +33,8 @@ def make_objects(base: dict) -> dict:
 
     from debt.models import PaymentImport
     from debt.payment_import import file_sha256
-    from tests.factories import UserFactory
+    from casework.constants import EntryKind
+    from tests.factories import LedgerEntryFactory, UserFactory
     from tests.factories_debt import InvoiceFactory, PaymentFactory, SuspensePaymentFactory
 
     client = base["client"]
@@ -44,6 +48,7 @@ def make_objects(base: dict) -> dict:
         "payment": PaymentFactory(client=client),
         "suspense": SuspensePaymentFactory(import_batch=batch),
         "payment_import": batch,
+        "refund": LedgerEntryFactory(account=base["entry"].account, kind=EntryKind.REFUND, amount="10.00"),
     }
 
 
@@ -57,6 +62,8 @@ def url_kwargs(name: str, objects: dict) -> dict | None:
         return {"pk": objects["payment_import"].pk}
     if short in ("suspense_match", "suspense_return"):
         return {"pk": objects["suspense"].pk}
-    if short in ("payment_list", "payment_import", "suspense_list", "payment_import_list"):
+    if short in ("payment_list", "payment_import", "suspense_list", "payment_import_list", "api:refund-list"):
         return {}
+    if short == "api:refund-detail":
+        return {"pk": objects["refund"].pk}
     return None

@@ -102,6 +102,7 @@ class Command(BaseCommand):
 
         for seeder in demo_seeders():
             seeder(users, self.stdout)
+        self._approvals(users)
         self._statement_run()
         self._print_logins()
 
@@ -128,6 +129,32 @@ class Command(BaseCommand):
         run.refresh_from_db()
         self.stdout.write(f"Billing run {run.pk} for {period.start:%d %b} to {period.end:%d %b %Y}: "
                           f"{run.get_status_display()}, {run_counts(run)['done']} invoices.")
+
+    def _approvals(self, users: dict) -> None:
+        """Money controls at work: an income officer's goodwill credit waiting for a team leader, and
+        an earlier one approved by a team leader (so the separation report has a maker and a checker)."""
+        from casework.models import ControlRequest
+        from casework.selectors import account_balance
+        from casework.services.controls import control_request_transition
+
+        if ControlRequest.objects.exists():
+            return
+        owing = [c for c in Client.objects.filter(reference__startswith="SC2", date_of_death__isnull=True)
+                 .order_by("reference")[:60] if account_balance(services.account_for_client(c)) > 40][:2]
+        if len(owing) < 2:
+            return
+        today = timezone.localdate()
+        approved = services.ledger_post_by_hand(
+            account=services.account_for_client(owing[0]), kind=EntryKind.CREDIT, amount=Decimal("25.00"),
+            effective_date=today - timedelta(days=6), reference="GW-0001", description="Goodwill credit: late visit",
+            reason="Complaint upheld: two home care visits were more than an hour late", actor=users["income"])
+        control_request_transition(request=approved, to="approved", actor=users["teamleader"],
+                                   note="Checked the provider's visit log")
+        waiting = services.ledger_post_by_hand(
+            account=services.account_for_client(owing[1]), kind=EntryKind.CREDIT, amount=Decimal("40.00"),
+            effective_date=today, reference="GW-0002", description="Goodwill credit: missed visit",
+            reason="Daughter reports a missed visit on the 3rd; the provider confirms", actor=users["income"])
+        self.stdout.write(f"Approvals: {approved.reference} approved, {waiting.reference} waiting for a team leader.")
 
     def _statement_run(self) -> None:
         """A completed statements run for today, with letters and a print batch to open."""
