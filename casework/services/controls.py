@@ -4,9 +4,9 @@ the record of every money-moving action (maker and checker).
 - `why_same_person` / `require_other_person`: "someone other than who asked must decide", used by
   every approval in every app.
 - `limits_for(user, action, ...)`: what the user may do alone and approve, from `ControlLimit`.
-- `control_decide_alone(...)`: within the maker's limit, record the action done alone; otherwise
-  `control_request_raise(...)` makes a request; `control_request_transition` approves (running the
-  executor registered for the action), rejects or withdraws it.
+- `why_cannot_do_alone(...)`: None within the maker's limit (the service acts and records it done
+  alone); otherwise `control_request_raise(...)` makes a request, and `control_request_transition`
+  approves (running the executor registered for the action), rejects or withdraws it.
 - `money_action_record(...)`: one `MoneyAction` row for the separation report.
 """
 from collections.abc import Callable
@@ -29,7 +29,6 @@ from casework.models.controls import (
     MoneyAction,
 )
 from casework.money import ZERO, format_pounds, to_pennies
-from casework.roles import roles_of
 
 from .errors import DomainError, NotAllowed
 
@@ -61,18 +60,15 @@ class Limits:
     approve: Decimal | None | bool
     period_days: int | None
 
-    def may_do_alone(self, amount: Decimal) -> bool:
-        return self.alone is not None and amount <= self.alone
-
     def may_approve(self, amount: Decimal) -> bool:
         return self.approve is None or (self.approve is not False and amount <= self.approve)
 
 
 def _groups(user) -> set[str]:
-    names = {role.value for role in roles_of(user)}
-    if getattr(user, "pk", None):
-        names |= set(user.groups.values_list("name", flat=True))
-    return names
+    """Every group the user holds: their roles and any approver group (a limit may name either)."""
+    if not getattr(user, "pk", None):
+        return set()
+    return set(user.groups.values_list("name", flat=True))
 
 
 def limits_for(user, action: str, *, on: date | None = None, entry_kind: str = "", direction: str = "") -> Limits:

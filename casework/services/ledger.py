@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from casework.constants import ENTRY_SIGN, AccountKind, EntryKind, TimelineKind
 from casework.models import Account, Client, LedgerEntry, TimelineEntry
 from casework.selectors import account_balance
-from casework.models.controls import ControlAction, ControlRequest, Direction
+from casework.models.controls import ControlAction, ControlRequest, ControlRequestStatus, Direction
 from casework.money import MoneyError, format_pounds, to_pennies
 
 from .controls import control_request_raise, money_action_record, register_control, why_cannot_do_alone
@@ -216,7 +216,7 @@ def ledger_reverse_by_hand(*, entry: LedgerEntry, reason: str, actor) -> LedgerE
     why = why_cannot_do_alone(actor, ControlAction.LEDGER_REVERSAL, size, client=account.client, direction=direction)
     if why:
         if ControlRequest.objects.filter(action=ControlAction.LEDGER_REVERSAL, payload__entry=original.pk,
-                                         status="requested").exists():
+                                         status=ControlRequestStatus.REQUESTED).exists():
             raise DomainError(f"A reversal of {original.reference} is already waiting for a decision")
         balance = account_balance(account)
         return control_request_raise(

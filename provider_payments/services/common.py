@@ -10,7 +10,6 @@ from casework.models import TimelineEntry
 from casework.money import ZERO, to_pennies
 from casework.roles import has_any_role
 from casework.services import DomainError, NotAllowed
-from casework.services.controls import require_other_person as _require_other_person
 
 from ..constants import ENTRY_SIGN, ProviderEntryKind
 from ..models import Provider, ProviderEvent, ProviderLedgerEntry
@@ -45,12 +44,6 @@ def provider_balance(provider: Provider) -> Decimal:
 def require_role(actor, roles, action: str) -> None:
     if not has_any_role(actor, roles):
         raise NotAllowed(f"Your role does not allow you to {action}")
-
-
-def require_other_person(actor, first, action: str) -> None:
-    """The shared two-person rule (casework.services.controls.require_other_person), kept under
-    this name for the provider services that call it."""
-    _require_other_person(actor, first, action=action)
 
 
 def provider_subject(provider: Provider) -> str:
