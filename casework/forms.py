@@ -20,7 +20,7 @@ from casework.constants import (
     RepresentativeKind,
     TimelineKind,
 )
-from casework.models import Area, Client, Team
+from casework.models import Area, Team
 from casework.models.clients import normalise_postcode, validate_nhs_number
 from casework.money import MoneyError, parse_money
 from casework.services.cases import assignable_users, assignee_check

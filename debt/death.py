@@ -38,7 +38,7 @@ from casework.letters.types import long_date
 from casework.models import Client, TimelineEntry
 from casework.constants import TimelineKind
 from casework.money import ZERO, format_pounds, to_pennies
-from casework.services import DomainError, ledger_reverse
+from casework.services import ledger_reverse
 
 from . import billing
 from .constants import HoldKind, LineKind

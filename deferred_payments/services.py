@@ -28,7 +28,6 @@ from casework.services.controls import (
 
 from . import interest as engine
 from .models import (
-    ALLOWED_TRANSITIONS,
     EARLY_REASONS,
     MONEY_STATES,
     Agreement,

@@ -180,11 +180,16 @@ class LedgerEntryViewSet(ApiViewSet):
     def create(self, request, *args, **kwargs):
         incoming = s.LedgerEntryCreateSerializer(data=request.data, context=self.get_serializer_context())
         incoming.is_valid(raise_exception=True)
-        result = incoming.save()
-        if isinstance(result, ControlRequest):
-            return Response(s.ControlRequestSerializer(result).data, status=status.HTTP_202_ACCEPTED)
-        entry = self.get_queryset().get(pk=result.pk)
-        return Response(self.get_serializer(entry).data, status=status.HTTP_201_CREATED)
+        return done_or_waiting(incoming.save(),
+                               lambda entry: self.get_serializer(self.get_queryset().get(pk=entry.pk)).data)
+
+
+def done_or_waiting(result, done) -> Response:
+    """The answer to a money action through a controlled service: 201 with `done(result)` when it
+    happened at once, or 202 with the approval request it waits on."""
+    if isinstance(result, ControlRequest):
+        return Response(s.ControlRequestSerializer(result).data, status=status.HTTP_202_ACCEPTED)
+    return Response(done(result), status=status.HTTP_201_CREATED)
 
 
 @extend_schema_view(

@@ -18,7 +18,6 @@ def casework_records(client) -> list[Section]:
         ErasureRequest,
         LedgerEntry,
         Letter,
-        RecordAccess,
         Representative,
         RetentionReview,
         SubjectAccessRequest,

@@ -228,7 +228,7 @@ def _check_upload(upload: UploadedFile) -> str:
     if signatures and not any(head.startswith(sig) for sig in signatures):
         raise DomainError(f"The file's contents are not a real {ext[1:].upper()} file", field="file")
     if content_type.startswith("text/") and b"\x00" in head:
-        raise DomainError(f"The file's contents are not text", field="file")
+        raise DomainError("The file's contents are not text", field="file")
     return content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 

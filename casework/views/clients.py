@@ -1,7 +1,5 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
@@ -10,7 +8,7 @@ from casework.correspondence import letter_recipient
 from casework.panels import client_panels_for
 from casework.exports import Column, personal_export_response, requested_format
 from casework.forms import ClientForm, DeathForm, EndRepresentativeForm, LedgerEntryForm, RepresentativeForm, ReverseEntryForm, StatementFilterForm
-from casework.models import Case, Client, ControlRequest, LedgerEntry, RecordAccess, Representative
+from casework.models import Client, ControlRequest, LedgerEntry, RecordAccess, Representative
 from casework.roles import CASEWORKERS, CLIENT_EDITORS, LEDGER_POSTERS, LEDGER_REVERSERS, READERS, Role, has_any_role
 
 from .access import log_record_views, role_required

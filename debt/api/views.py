@@ -9,14 +9,14 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status
+from rest_framework import mixins
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
-from casework.api.views import API_READERS, ApiViewSet, RecordViewsMixin
+from casework.api.views import API_READERS, ApiViewSet, RecordViewsMixin, done_or_waiting
 from casework.api.serializers import ControlRequestSerializer
 from casework.constants import AccountKind, EntryKind
-from casework.models import Client, ControlRequest, LedgerEntry
+from casework.models import Client, LedgerEntry
 from casework.money import DECIMAL_PLACES, MAX_DIGITS, ZERO
 from casework.roles import Role
 
@@ -104,13 +104,6 @@ class InvoiceViewSet(RecordViewsMixin, mixins.ListModelMixin, mixins.RetrieveMod
         return queryset
 
 
-def _done_or_waiting(result, done) -> Response:
-    """201 with what was done, or 202 with the approval request it waits on."""
-    if isinstance(result, ControlRequest):
-        return Response(ControlRequestSerializer(result).data, status=status.HTTP_202_ACCEPTED)
-    return Response(done(result), status=status.HTTP_201_CREATED)
-
-
 @extend_schema_view(
     list=extend_schema(summary="List credit notes", parameters=[s.ClientFilterSerializer]),
     retrieve=extend_schema(summary="A credit note with its lines"),
@@ -138,7 +131,7 @@ class CreditNoteViewSet(ApiViewSet):
     def create(self, request, *args, **kwargs):
         incoming = s.CreditNoteCreateSerializer(data=request.data, context=self.get_serializer_context())
         incoming.is_valid(raise_exception=True)
-        return _done_or_waiting(incoming.save(),
+        return done_or_waiting(incoming.save(),
                                 lambda credit: s.InvoiceSerializer(self.get_queryset().get(pk=credit.pk)).data)
 
 
@@ -165,7 +158,7 @@ class RefundViewSet(ApiViewSet):
     def create(self, request, *args, **kwargs):
         incoming = s.RefundCreateSerializer(data=request.data, context=self.get_serializer_context())
         incoming.is_valid(raise_exception=True)
-        return _done_or_waiting(incoming.save(), lambda entry: s.RefundSerializer(entry).data)
+        return done_or_waiting(incoming.save(), lambda entry: s.RefundSerializer(entry).data)
 
 
 @extend_schema_view(
