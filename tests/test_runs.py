@@ -548,3 +548,23 @@ def test_a_finance_administrator_opens_a_run_that_names_no_client(django_capture
 
 def test_the_provider_payment_run_is_the_only_job_that_names_no_client():
     assert sorted(code for code, job in JOBS.items() if not job.names_clients) == ["provider_payments"]
+
+
+@pytest.mark.django_db
+def test_the_run_list_links_a_finance_administrator_only_to_runs_naming_no_client(client,
+                                                                                 django_capture_on_commit_callbacks):
+    """A run the role may not open is listed without a link, so nobody is sent to a refusal."""
+    from django.urls import reverse
+
+    from tests.conftest import sign_in
+    from tests.factories import LedgerEntryFactory
+
+    entry = LedgerEntryFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        run = runs.run_start(job="statements", business_date=entry.effective_date, trigger="test")
+    admin = sign_in(client, UserFactory(username="runs-financeadmin", roles=[Role.FINANCE_ADMINISTRATOR]))
+    page = admin.get(reverse("casework:run_list")).content.decode()
+    assert f'href="{reverse("casework:run_detail", args=[run.pk])}"' not in page
+    assert "only roles that read client records open it" in page
+    reader = sign_in(client, UserFactory(username="runs-auditor", roles=[Role.AUDITOR]))
+    assert f'href="{reverse("casework:run_detail", args=[run.pk])}"' in reader.get(reverse("casework:run_list")).content.decode()

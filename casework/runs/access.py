@@ -46,9 +46,12 @@ def item_client_ids(run) -> list[int]:
     return sorted(ids)
 
 
-def records_viewed(*, client_ids: list[int], user, path: str) -> int:
-    """Log a view of each client's record by the user, in one insert (counted towards the user's
-    unusual-viewing alert as page views are); returns how many were logged."""
-    from casework.services.clients import client_records_viewed
-
-    return client_records_viewed(clients_or_ids=client_ids, user=user, path=path)
+def runs_readable_by(user, runs) -> set[int]:
+    """Of `runs` (a page of the run list), the ids this user may open: all for a client reader,
+    otherwise those whose job names no client and which made no letter (two queries in all)."""
+    runs = list(runs)
+    if has_any_role(user, CLIENT_RUN_READERS):
+        return {run.pk for run in runs}
+    with_letters = set(Letter.objects.filter(run_item__run__in=runs).values_list("run_item__run_id", flat=True))
+    return {run.pk for run in runs if run.pk not in with_letters
+            and (job := JOBS.get(run.job)) is not None and not job.names_clients}

@@ -12,7 +12,9 @@ from casework.forms import GovForm, _date
 from casework.models import Client, ItemStatus, Letter, PrintBatchStatus, Run, RunItem
 from casework.roles import READERS, Role, has_any_role
 from casework.runs import services
-from casework.runs.access import CLIENT_RUN_READERS, batch_client_ids, item_client_ids, may_read_run, records_viewed
+from casework.runs.access import (CLIENT_RUN_READERS, batch_client_ids, item_client_ids, may_read_run,
+                                  runs_readable_by)
+from casework.services.clients import client_records_viewed
 from casework.runs.print_batch import print_batch_transition
 from casework.runs.registry import JOBS, job_choices
 
@@ -56,6 +58,9 @@ def run_list(request):
     if fmt:
         return export_response(runs, RUN_COLUMNS, "runs", fmt)
     page = Paginator(runs, 50).get_page(request.GET.get("page"))
+    readable = runs_readable_by(request.user, page)
+    for run in page:
+        run.readable = run.pk in readable
     return render(request, "casework/runs/list.html", {
         "page_obj": page, "jobs": JOBS, "can_start": has_any_role(request.user, RUN_OPERATORS)})
 
@@ -82,7 +87,7 @@ def run_detail(request, pk: int):
     fmt = requested_format(request)
     if fmt:
         items = RunItem.objects.filter(run=run)
-        records_viewed(client_ids=item_client_ids(run), user=request.user, path=request.get_full_path())
+        client_records_viewed(clients_or_ids=item_client_ids(run), user=request.user, path=request.get_full_path())
         columns = [Column("Subject", lambda i: i.subject), Column("Status", lambda i: i.get_status_display()),
                    Column("Outcome", lambda i: i.outcome), Column("Attempts", lambda i: i.attempts),
                    Column("Finished", lambda i: i.finished_at)]
@@ -200,7 +205,7 @@ def batch_file(request, pk: int, kind: str):
     field = batch.pdf if kind == "pdf" else batch.manifest
     if not field:
         raise Http404("This batch has no letters left")
-    records_viewed(client_ids=batch_client_ids(run), user=request.user, path=request.get_full_path())
+    client_records_viewed(clients_or_ids=batch_client_ids(run), user=request.user, path=request.get_full_path())
     content_type = "application/pdf" if kind == "pdf" else "text/csv"
     return FileResponse(field.open("rb"), content_type=content_type, as_attachment=True,
                         filename=field.name.rsplit("/", 1)[-1])
