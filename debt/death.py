@@ -190,24 +190,23 @@ def death_adjusts_after(client_ids) -> dict[int, date]:
     and none of whose credits anyone confirmed. The billing run adjusts earlier periods for the
     death only after that day: what was invoiced before the death was recorded is credited only
     through the death's credits, with their control."""
-    from django.db.models import Exists, Max, OuterRef
+    from django.db.models import Exists, Max, OuterRef, Subquery
 
     from casework.models.deaths import ConsequenceStatus, DeathConsequence, DeathRecord, DeathRecordStatus
 
     from .models import Invoice
 
     credits = DeathConsequence.objects.filter(death=OuterRef("pk"), kind=CREDIT_KIND)
+    invoiced = (Invoice.objects.filter(client_id=OuterRef("client_id"), corrects__isnull=True,
+                                       created_at__lt=OuterRef("recorded_at"))
+                .order_by().values("client_id").annotate(last=Max("period_end")).values("last"))
     deaths = (DeathRecord.objects.filter(client_id__in=list(client_ids), status=DeathRecordStatus.RECORDED)
               .annotate(waiting=Exists(credits.filter(status=ConsequenceStatus.PROPOSED)),
-                        confirmed=Exists(credits.filter(status=ConsequenceStatus.APPLIED)))
-              .filter(Q(waiting=True) | Q(verified=False, confirmed=False)).values_list("client_id", "recorded_at"))
-    result = {}
-    for client_id, recorded_at in deaths:
-        last = Invoice.objects.filter(client_id=client_id, corrects__isnull=True, created_at__lt=recorded_at).aggregate(
-            last=Max("period_end"))["last"]
-        if last is not None:
-            result[client_id] = last
-    return result
+                        confirmed=Exists(credits.filter(status=ConsequenceStatus.APPLIED)),
+                        last=Subquery(invoiced))
+              .filter(Q(waiting=True) | Q(verified=False, confirmed=False)).values_list("client_id", "last"))
+    # One query for the whole chunk, whatever its size.
+    return {client_id: last for client_id, last in deaths if last is not None}
 
 
 def death_credits_billed(client_ids) -> dict[int, list[billing.Billed]]:
