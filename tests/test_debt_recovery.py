@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from casework.constants import Capacity, CaseStatus, CaseType, RepresentativeKind
 from casework.letters.types import get_letter_type
@@ -282,7 +283,7 @@ def test_pages_show_the_debtor_and_let_an_officer_place_and_release_a_hold(ladde
     invoice = InvoiceFactory()
     run_on(FIRST)
     http = sign_in(client, UserFactory(roles=[Role.INCOME_OFFICER]))
-    assert invoice.client.full_name in http.get(reverse("debt:recovery_list")).content.decode()
+    assert escape(invoice.client.full_name) in http.get(reverse("debt:recovery_list")).content.decode()
     assert http.get(reverse("debt:recovery_list") + "?format=csv").status_code == 200
     assert http.get(reverse("debt:recovery_list") + "?format=xlsx").status_code == 200
     assert http.get(reverse("debt:ladder")).status_code == 200
