@@ -7,12 +7,15 @@ from .deaths import ConsequenceStatus, DeathConsequence, DeathRecord, DeathRecor
 from .privacy import (ErasureRedaction, ErasureRequest, ErasureStatus, RetentionReview, RetentionReviewStatus,
                       RetentionRule, SubjectAccessRequest)
 from .accounts import UserSession
+from .calendar import NonWorkingDay, NonWorkingKind
 from .controls import (ControlAction, ControlLimit, ControlRequest, ControlRequestStatus, Direction,
                        MoneyAction)
 from .affairs import (AffairsCase, AffairsCost, AffairsKind, AffairsStatus, CapacityAssessment, ChecklistStep,
                       ChecklistStepDefinition, CourtFee, FeeOutcome, StepCapture)
 
 __all__ = [
+    "NonWorkingDay",
+    "NonWorkingKind",
     "ControlAction",
     "ControlLimit",
     "ControlRequest",
