@@ -18,6 +18,7 @@ urlpatterns = [
     path("legal/<int:pk>/approve/", views.referral_approve, name="referral_approve"),
     path("legal/<int:pk>/reject/", views.referral_reject, name="referral_reject"),
     path("legal/<int:pk>/issue/", views.referral_issue, name="referral_issue"),
+    path("legal/<int:pk>/litigation-friend/", views.referral_litigation_friend, name="referral_litigation_friend"),
     path("legal/<int:pk>/judgment/", views.referral_judgment, name="referral_judgment"),
     path("legal/<int:pk>/enforcement/", views.referral_enforcement, name="referral_enforcement"),
     path("legal/<int:pk>/close/", views.referral_close, name="referral_close"),

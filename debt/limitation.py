@@ -148,14 +148,19 @@ def statute_barred_invoices(on: date) -> QuerySet:
     return barred.exclude(pk__in=alive).select_related("client").order_by("due_date", "number")
 
 
-def statute_barred(invoice, on: date) -> bool:
-    """For legal referral: a statute-barred debt can never go to court."""
+def claim_deadline(invoice, on: date) -> date:
+    """The last day a claim for `invoice` can be issued, judged on `on` (the rule in force then,
+    moved on by any Breathing Space covering it)."""
     from .models import Invoice
 
     rule = rule_on(on)
-    last = _extended_last_days(Invoice.objects.filter(pk=invoice.pk), on, rule).get(
+    return _extended_last_days(Invoice.objects.filter(pk=invoice.pk), on, rule).get(
         invoice.pk, last_day_to_claim(invoice.due_date, rule))
-    return on > last
+
+
+def statute_barred(invoice, on: date) -> bool:
+    """For legal referral: a statute-barred debt can never go to court."""
+    return on > claim_deadline(invoice, on)
 
 
 is_statute_barred = statute_barred

@@ -32,7 +32,9 @@ from .legal import (
     InvestigationKind,
     InvestigationStatus,
     LegalReferral,
+    PreActionRule,
     ReferralStatus,
+    ServiceMethod,
     ThirdPartyDebt,
 )
 from .recovery import (
@@ -83,7 +85,9 @@ __all__ = [
     "InvestigationKind",
     "InvestigationStatus",
     "LegalReferral",
+    "PreActionRule",
     "ReferralStatus",
+    "ServiceMethod",
     "ThirdPartyDebt",
     "AssessedCharge",
     "BillingCycle",

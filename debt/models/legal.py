@@ -149,6 +149,33 @@ class ClaimInterestRule(models.Model):
         return f"{self.rate_percent}% a year (from {self.effective_from:%d %B %Y})"
 
 
+class ServiceMethod(models.TextChoices):
+    FIRST_CLASS_POST = "first_class_post", "First class post"
+
+
+class PreActionRule(models.Model):
+    """How long a debtor has to reply to a letter before claim (Pre-Action Protocol for Debt Claims:
+    30 days) and when a posted letter is deemed served (CPR 6.26: first class post, the second
+    business day after posting). The reply period runs in calendar days from the day of deemed
+    service; business days are casework.calendar working days. The rule in force for a letter is
+    the row of its `method` with the latest `effective_from` on or before the letter's date."""
+
+    method = models.CharField(max_length=20, choices=ServiceMethod.choices, default=ServiceMethod.FIRST_CLASS_POST)
+    reply_days = models.PositiveIntegerField(help_text="Calendar days the debtor has to reply, from deemed service")
+    deemed_service_business_days = models.PositiveIntegerField(
+        help_text="Business days after posting on which the letter is deemed served")
+    effective_from = models.DateField()
+    source = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["method", "-effective_from"]
+        constraints = [models.UniqueConstraint(fields=["method", "effective_from"], name="preactionrule_unique")]
+
+    def __str__(self) -> str:
+        return (f"{self.get_method_display()}: served {self.deemed_service_business_days} business days after "
+                f"posting, {self.reply_days} days to reply (from {self.effective_from:%d %B %Y})")
+
+
 class ReferralStatus(models.TextChoices):
     REQUESTED = "requested", "Waiting for approval"
     APPROVED = "approved", "Approved"
@@ -198,6 +225,13 @@ class LegalReferral(models.Model):
     judgment_amount = money_field(null=True, blank=True)
     court_name = models.CharField(max_length=200, blank=True)
     claim_number = models.CharField(max_length=30, blank=True)
+    # CPR Part 21: a defendant who lacks capacity is sued through a litigation friend, whose
+    # certificate of suitability (form N235) is filed with the claim.
+    litigation_friend_name = models.CharField(max_length=200, blank=True)
+    litigation_friend_address = models.TextField(blank=True)
+    litigation_friend_relationship = models.CharField(max_length=100, blank=True)
+    litigation_friend_certificate_on = models.DateField(
+        "date of the certificate of suitability (N235)", null=True, blank=True)
 
     class Meta:
         ordering = ["-requested_at", "-id"]
@@ -217,6 +251,11 @@ class LegalReferral(models.Model):
 
     def can_transition_to(self, status: str) -> bool:
         return status in self.ALLOWED_TRANSITIONS.get(self.status, set())
+
+    @property
+    def has_litigation_friend(self) -> bool:
+        return bool(self.litigation_friend_name and self.litigation_friend_address
+                    and self.litigation_friend_certificate_on)
 
 
 class EnforcementKind(models.TextChoices):

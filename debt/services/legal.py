@@ -2,7 +2,8 @@
 `investigation_transition` or `referral_transition`, which re-read the row under a lock and check
 the model's table."""
 import hashlib
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
@@ -10,13 +11,15 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from casework.constants import EntryKind, TimelineKind
+from casework.calendar import add_working_days
+from casework.constants import Capacity, EntryKind, TimelineKind
 from casework.letters.pdf import render_pdf
 from casework.letters.types import UnknownLetterType, get_letter_type
-from casework.models import Case, Client, Letter, TimelineEntry
+from casework.models import CapacityAssessment, Case, Client, LedgerEntry, Letter, TimelineEntry
 from casework.money import ZERO, format_pounds, to_pennies
 from casework.roles import Role, roles_of
 from casework.selectors import statement
@@ -35,7 +38,11 @@ from ..models import (
     InvestigationKind,
     InvestigationStatus,
     LegalReferral,
+    PaymentAllocation,
+    PreActionRule,
+    RecoveryEvent,
     ReferralStatus,
+    ServiceMethod,
     ThirdPartyDebt,
 )
 from ..selectors import with_outstanding
@@ -192,17 +199,212 @@ def third_party_liability_create(*, transfer: AssetTransfer, would_have_charged:
     return debt
 
 
-# Legal referrals -------------------------------------------------------------------------------
+# The rules a claim must meet ---------------------------------------------------------------------
 
-def why_not_to_court(client: Client, invoices, on: date) -> str | None:
-    """Why these invoices cannot go to court on `on`, in words; None if they can."""
-    barred = [i.number for i in invoices if limitation.statute_barred(i, on)]
-    if barred:
-        return f"Statute barred, so it can never go to court: {', '.join(barred)}"
+#: The letter type of the Pre-Action Protocol letter before claim (the recovery ladder's stage 40).
+LETTER_BEFORE_CLAIM = "recovery_letter_before_claim"
+
+
+class CourtRulesNotMet(DomainError):
+    """Every rule a claim does not meet, each as its own sentence (`refusals`)."""
+
+    def __init__(self, refusals: list[str]):
+        self.refusals = list(refusals)
+        super().__init__(" ".join(self.refusals))
+
+
+def _long(day: date) -> str:
+    return f"{day:%-d %B %Y}"
+
+
+def letter_dates(letters) -> dict[int, date]:
+    """{letter pk: the date printed on the letter}. A ladder letter is dated the business day of
+    the recovery event that sent it, an invoice letter its issue date; a letter neither records
+    is dated the day it was produced."""
+    letters = list(letters)
+    ids = [letter.pk for letter in letters]
+    dated = dict(RecoveryEvent.objects.filter(letter_id__in=ids).values_list("letter_id", "business_date"))
+    dated.update(Invoice.objects.filter(letter_id__in=ids).values_list("letter_id", "issue_date"))
+    return {letter.pk: dated.get(letter.pk) or timezone.localtime(letter.created_at).date() for letter in letters}
+
+
+def pre_action_rule_on(on: date, method: str = ServiceMethod.FIRST_CLASS_POST) -> PreActionRule | None:
+    return PreActionRule.objects.filter(method=method, effective_from__lte=on).order_by("-effective_from").first()
+
+
+@dataclass(frozen=True)
+class PreActionTimes:
+    """The letter before claim's dates: posted (the date on the letter), deemed served, and the
+    last day of the reply period. A claim may be made from the day after `reply_ends`."""
+    letter: Letter
+    posted: date
+    served: date
+    reply_ends: date
+    rule: PreActionRule
+
+
+def letter_before_claim(client: Client, on: date) -> tuple[Letter, date] | None:
+    """The latest letter before claim sent to the client dated on or before `on`, with its date."""
+    letters = list(Letter.objects.filter(client=client, letter_type=LETTER_BEFORE_CLAIM))
+    dates = letter_dates(letters)
+    dated = [(dates[letter.pk], letter.pk, letter) for letter in letters if dates[letter.pk] <= on]
+    if not dated:
+        return None
+    day, _, letter = max(dated, key=lambda t: (t[0], t[1]))
+    return letter, day
+
+
+def pre_action_times(letter: Letter, posted: date, rule: PreActionRule) -> PreActionTimes:
+    """Deemed served on the rule's nth business day after posting (CPR 6.26; business days are
+    working days: no weekends or bank holidays), then `reply_days` calendar days to reply."""
+    served = add_working_days(posted, rule.deemed_service_business_days)
+    return PreActionTimes(letter=letter, posted=posted, served=served,
+                          reply_ends=served + timedelta(days=rule.reply_days), rule=rule)
+
+
+def lacks_capacity(client: Client, on: date) -> CapacityAssessment | Client | None:
+    """The latest capacity assessment on or before `on` if it found the client lacks capacity to
+    manage their finances; with no assessment, the client's recorded capacity. None otherwise."""
+    latest = CapacityAssessment.objects.filter(client=client, assessed_on__lte=on).order_by(
+        "-assessed_on", "-id").first()
+    if latest is not None:
+        return latest if latest.outcome == Capacity.LACKS else None
+    return client if client.capacity == Capacity.LACKS else None
+
+
+@dataclass
+class Reconciliation:
+    """How the statement of account's balance is made up from the amount claimed (CPR 16 PD 6:
+    the statement must agree with the claim). `lines` are (label, amount) added to the amount
+    claimed; `explained` is their sum with it; the claim reconciles when that equals `balance`."""
+    claimed: Decimal
+    lines: list[tuple[str, Decimal]]
+    balance: Decimal
+    on: date
+
+    @property
+    def explained(self) -> Decimal:
+        return to_pennies(self.claimed + sum((amount for _, amount in self.lines), ZERO))
+
+    @property
+    def difference(self) -> Decimal:
+        return to_pennies(self.balance - self.explained)
+
+    @property
+    def reconciles(self) -> bool:
+        return self.difference == 0
+
+
+def reconciliation(client: Client, claimed_invoices, claimed: Decimal, on: date) -> Reconciliation:
+    """The reconciling lines between the amount claimed and the statement balance on `on`:
+    the client's other invoices still owing, payments not yet set against an invoice (less),
+    payments received after `on` already taken off the claimed invoices (added back, since the
+    statement stops at `on`), refunds paid out, and interest and fees on the account."""
+    account = account_for_client(client)
+    balance = statement(account, end=on).closing
+    claimed_ids = {i.pk for i in claimed_invoices}
+    others = [i for i in with_outstanding(Invoice.objects.filter(client=client, total__gt=0, issue_date__lte=on)
+                                          .exclude(pk__in=claimed_ids)).order_by("due_date", "number")
+              if i.outstanding > 0]
+    entries = LedgerEntry.objects.filter(account=account, effective_date__lte=on)
+
+    def entry_sum(*kinds) -> Decimal:
+        return to_pennies(entries.filter(kind__in=kinds).aggregate(s=Sum("amount"))["s"] or ZERO)
+
+    allocations = PaymentAllocation.objects.filter(payment__account=account)
+    allocated = to_pennies(allocations.filter(payment__received_on__lte=on).aggregate(s=Sum("amount"))["s"] or ZERO)
+    later = to_pennies(allocations.filter(payment__received_on__gt=on).aggregate(s=Sum("amount"))["s"] or ZERO)
+    unallocated = to_pennies(-entry_sum(EntryKind.PAYMENT) - allocated)
+    lines = []
+    if others:
+        lines.append((f"Invoices not in the claim still owing ({', '.join(i.number for i in others)})",
+                      to_pennies(sum((i.outstanding for i in others), ZERO))))
+    if unallocated:
+        lines.append((f"Payments received by {_long(on)} not yet set against an invoice", -unallocated))
+    if later:
+        lines.append((f"Payments received since {_long(on)} already taken off the invoices", later))
+    if refunds := entry_sum(EntryKind.REFUND):
+        lines.append(("Refunds paid out", refunds))
+    if charges := entry_sum(EntryKind.INTEREST, EntryKind.FEE):
+        lines.append(("Interest and fees charged on the account", charges))
+    return Reconciliation(claimed=to_pennies(claimed), lines=lines, balance=balance, on=on)
+
+
+def _claimed(invoices) -> tuple[list[Invoice], Decimal]:
+    owing = [i for i in _owing(invoices) if i.outstanding > 0]
+    return owing, to_pennies(sum((i.outstanding for i in owing), ZERO))
+
+
+def court_refusals(referral: LegalReferral, on: date | None = None, *, invoices=None) -> list[str]:
+    """Every reason the referral's claim cannot go to court on `on` (today if not given), each a
+    sentence for the officer; an empty list if it can. `invoices` stands in for the referral's own
+    before it is saved (a request): a litigation friend is recorded on a saved referral, so an
+    unsaved one is not yet checked for one.
+
+    The rules: no held debt; no invoice not yet due (due today is due); the letter before claim
+    deemed served and its reply period over (PreActionRule); a defendant who lacks capacity has a
+    litigation friend (CPR Part 21); the statement of account reconciles with the amount claimed;
+    nothing statute barred (LimitationRule)."""
+    on = on or timezone.localdate()
+    client = referral.client
+    invoices = list(invoices if invoices is not None else referral.invoices.all())
+    owing, claimed = _claimed(invoices)
+    refusals = []
     if holds := holds_for(client.pk, on):
-        return f"The client's debt is on hold ({'; '.join(h.reason or h.kind for h in holds)})"
-    return None
+        refusals.append(f"The client's debt is on hold ({'; '.join(h.reason or h.kind for h in holds)}): "
+                        "it cannot go to court until the hold ends.")
+    for i in owing:
+        if i.due_date > on:
+            refusals.append(f"Invoice {i.number} is not due until {_long(i.due_date)}: "
+                            f"it cannot be claimed on {_long(on)}.")
+    rule = pre_action_rule_on(on)
+    found = letter_before_claim(client, on)
+    if rule is None:
+        refusals.append("No Pre-Action Protocol reply period is set for that date: ask an administrator to add one.")
+    elif found is None:
+        refusals.append(f"No letter before claim has been sent to {client.full_name}: send one under the "
+                        f"Pre-Action Protocol for Debt Claims and allow {rule.reply_days} days to reply after "
+                        "it is deemed served.")
+    else:
+        times = pre_action_times(*found, pre_action_rule_on(found[1]) or rule)
+        if on <= times.reply_ends:
+            refusals.append(
+                f"The reply period for the letter before claim has not passed: the letter dated "
+                f"{_long(times.posted)} is deemed served on {_long(times.served)} (the "
+                f"{_ordinal(times.rule.deemed_service_business_days)} business day after posting) and the "
+                f"{times.rule.reply_days} days to reply end on {_long(times.reply_ends)}, so a claim can be "
+                f"made from {_long(times.reply_ends + timedelta(days=1))}.")
+    if (lacking := lacks_capacity(client, on)) is not None and referral.pk and not referral.has_litigation_friend:
+        when = f" on {_long(lacking.assessed_on)}" if isinstance(lacking, CapacityAssessment) else ""
+        refusals.append(f"{client.full_name} was assessed{when} as lacking capacity to manage their finances: "
+                        "record their litigation friend, with the date of the certificate of suitability (N235), "
+                        "before going to court (CPR Part 21).")
+    if owing:
+        rec = reconciliation(client, owing, claimed, on)
+        if not rec.reconciles:
+            refusals.append(
+                f"The statement of account does not reconcile with the amount claimed: the balance on "
+                f"{_long(on)} is {format_pounds(rec.balance)}, the amount claimed and the reconciling lines "
+                f"come to {format_pounds(rec.explained)}, and {format_pounds(rec.difference)} is not explained.")
+    for i in owing:
+        last = limitation.claim_deadline(i, on)
+        if on > last:
+            refusals.append(f"Statute barred, so it can never go to court: invoice {i.number} fell due on "
+                            f"{_long(i.due_date)} and the last day to claim it was {_long(last)}.")
+    return refusals
 
+
+def _ordinal(n: int) -> str:
+    return {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth"}.get(n, f"{n}th")
+
+
+def check_court_rules(referral: LegalReferral, on: date | None = None, *, invoices=None) -> None:
+    """Raise CourtRulesNotMet listing every rule the claim does not meet."""
+    if refusals := court_refusals(referral, on, invoices=invoices):
+        raise CourtRulesNotMet(refusals)
+
+
+# Legal referrals -------------------------------------------------------------------------------
 
 def _owing(invoices) -> list[Invoice]:
     return list(with_outstanding(Invoice.objects.filter(pk__in=[i.pk for i in invoices])).order_by("due_date", "id"))
@@ -216,8 +418,8 @@ def referral_request(*, client: Client, invoices: list[Invoice], actor, note: st
     owing = _owing(invoices)
     if any(i.client_id != client.pk for i in owing):
         raise DomainError("Every invoice must be this client's", field="invoices")
-    if reason := why_not_to_court(client, owing, timezone.localdate()):
-        raise DomainError(reason, field="invoices")
+    check_court_rules(LegalReferral(client=client, case=case, requested_by=actor), timezone.localdate(),
+                      invoices=owing)
     amount = to_pennies(sum((max(i.outstanding, ZERO) for i in owing), ZERO))
     if amount <= 0:
         raise DomainError("The chosen invoices owe nothing", field="invoices")
@@ -258,9 +460,7 @@ def referral_transition(*, referral: LegalReferral, to: str, actor, note: str = 
             raise DomainError(reason)
         fields.update(decided_by=actor, decided_at=timezone.now(), decision_note=note.strip())
     if to in (ReferralStatus.APPROVED, ReferralStatus.CLAIM_ISSUED):
-        on = fields.get("claim_issued_on") or timezone.localdate()
-        if reason := why_not_to_court(locked.client, list(locked.invoices.all()), on):
-            raise DomainError(reason)
+        check_court_rules(locked, fields.get("claim_issued_on") or timezone.localdate())
     old = locked.status
     update = _set(locked, status=to, **fields)
     locked.save(update_fields=update)
@@ -310,18 +510,28 @@ def _letter_name(code: str) -> str:
 
 
 def claim_pack_html(referral: LegalReferral, figures: dict) -> str:
-    client = referral.client
-    letters = [{"sent": l.created_at, "name": _letter_name(l.letter_type), "to": l.recipient_name}
-               for l in Letter.objects.filter(client=client).order_by("created_at", "id")]
+    """The pack's HTML: particulars, the letter before claim's dates, the litigation friend if
+    any, every letter sent (by the date on the letter), and the statement of account with the
+    table reconciling its balance to the amount claimed."""
+    client, on = referral.client, figures["issued_on"]
+    sent = list(Letter.objects.filter(client=client))
+    dates = letter_dates(sent)
+    letters = [{"date": dates[l.pk], "name": _letter_name(l.letter_type), "to": l.recipient_name}
+               for l in sorted(sent, key=lambda l: (dates[l.pk], l.pk))]
+    found = letter_before_claim(client, on)
+    rule = found and pre_action_rule_on(found[1])
     return render_to_string("debt/legal/claim_pack.html", {
         "referral": referral, "client": client, "f": figures, "council": settings.COUNCIL, "letters": letters,
-        "statement": statement(account_for_client(client), end=figures["issued_on"])})
+        "pre_action": pre_action_times(*found, rule) if found and rule else None,
+        "lacks_capacity": lacks_capacity(client, on) is not None,
+        "reconciliation": reconciliation(client, figures["invoices"], figures["amount"], on),
+        "statement": statement(account_for_client(client), end=on)})
 
 
 def referral_issue_claim(*, referral: LegalReferral, issued_on: date, actor) -> LegalReferral:
     """Fix the claim's figures, make the claim pack and mark the claim issued.
 
-    1. Check the move and work out the figures (no lock held yet).
+    1. Check the move, work out the figures and check every court rule (no lock held yet).
     2. Render the pack outside any transaction: WeasyPrint takes a while and holds no lock.
     3. Store the file, then move the referral under a lock; a refusal there deletes the file.
     """
@@ -332,6 +542,7 @@ def referral_issue_claim(*, referral: LegalReferral, issued_on: date, actor) -> 
     if issued_on > timezone.localdate():
         raise DomainError("The issue date cannot be in the future", field="issued_on")
     figures = claim_figures(referral, issued_on)
+    check_court_rules(referral, issued_on)
     pdf = render_pdf(claim_pack_html(referral, figures)).content
     name = default_storage.save(f"legal/claim-packs/{referral.reference}-{uuid4().hex}.pdf", ContentFile(pdf))
     try:
@@ -343,6 +554,41 @@ def referral_issue_claim(*, referral: LegalReferral, issued_on: date, actor) -> 
     except Exception:
         default_storage.delete(name)
         raise
+
+
+FRIEND_FIELDS = ("litigation_friend_name", "litigation_friend_address", "litigation_friend_relationship",
+                 "litigation_friend_certificate_on")
+
+
+@transaction.atomic
+def referral_record_litigation_friend(*, referral: LegalReferral, name: str, address: str, relationship: str,
+                                      certificate_on: date, actor) -> LegalReferral:
+    """Record who conducts the claim for a defendant who lacks capacity (CPR Part 21) and the
+    date of their certificate of suitability (N235). The old values go on the timeline."""
+    locked = LegalReferral.objects.select_for_update().get(pk=referral.pk)
+    if locked.status in (ReferralStatus.REJECTED, ReferralStatus.CLOSED):
+        raise DomainError(f"Referral {locked.reference} is {locked.get_status_display().lower()}: "
+                          "it cannot be changed")
+    name, relationship = " ".join(name.split()), " ".join(relationship.split())
+    address = "\n".join(line.strip() for line in address.strip().splitlines() if line.strip())
+    if not name:
+        raise DomainError("Enter the litigation friend's full name", field="name")
+    if not address:
+        raise DomainError("Enter the litigation friend's address", field="address")
+    if not relationship:
+        raise DomainError("Enter the litigation friend's relationship to the client", field="relationship")
+    if certificate_on is None:
+        raise DomainError("Enter the date of the certificate of suitability (N235)", field="certificate_on")
+    if certificate_on > timezone.localdate():
+        raise DomainError("The date of the certificate of suitability cannot be in the future",
+                          field="certificate_on")
+    new = dict(zip(FRIEND_FIELDS, (name, address, relationship, certificate_on)))
+    old = {k: getattr(locked, k) for k in FRIEND_FIELDS}
+    locked.save(update_fields=_set(locked, **new))
+    _timeline(client_id=locked.client_id, case_id=locked.case_id, action="debt.legal.litigation_friend",
+              actor=actor, summary=f"Litigation friend {name} ({relationship}) recorded on {locked.reference}",
+              old={k: str(v) if v else v for k, v in old.items()}, new={k: str(v) for k, v in new.items()})
+    return locked
 
 
 def referral_record_judgment(*, referral: LegalReferral, judgment_on: date, amount: Decimal, court_name: str,

@@ -2,6 +2,7 @@
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -47,6 +48,20 @@ REFERRAL_COLUMNS = [
     Column("Claim issued", lambda r: r.claim_issued_on),
     Column("Claim number", lambda r: r.claim_number),
 ]
+
+
+def handle_court(request, form, action):
+    """casework's `handle`, with each court rule a claim does not meet (CourtRulesNotMet) shown as
+    its own message in the error summary; nothing is written."""
+    def run(data):
+        try:
+            with transaction.atomic():
+                return action(data)
+        except services.CourtRulesNotMet as exc:
+            for refusal in exc.refusals:
+                form.add_error(None, refusal)
+            return None
+    return handle(request, form, run)
 
 
 def _page(request, form, title: str, back_url: str, summary=None):
@@ -130,6 +145,15 @@ class NoteForm(GovForm):
 class IssueForm(GovForm):
     submit_label = "Issue claim and make the claim pack"
     issued_on = _date("Date the claim is issued")
+
+
+class LitigationFriendForm(GovForm):
+    submit_label = "Save the litigation friend"
+    name = forms.CharField(label="Litigation friend's full name", max_length=200)
+    address = forms.CharField(label="Litigation friend's address", widget=forms.Textarea(attrs={"rows": 4}))
+    relationship = forms.CharField(label="Relationship to the client", max_length=100,
+                                   help_text="For example, daughter, or deputy appointed by the Court of Protection")
+    certificate_on = _date("Date of the certificate of suitability (N235)")
 
 
 class JudgmentForm(GovForm):
@@ -238,7 +262,7 @@ def referral_create(request, client_pk: int):
         outstanding__gt=0).order_by("due_date", "number")
     form = ReferralForm(request.POST or None, invoices=invoices)
     case = client.cases.exclude(status="closed").order_by("-opened_at").first()
-    done = handle(request, form, lambda d: services.referral_request(
+    done = handle_court(request, form, lambda d: services.referral_request(
         client=client, invoices=[form.invoice_map[k] for k in d["invoices"]], actor=request.user, note=d["note"],
         case=case))
     if done:
@@ -269,16 +293,19 @@ def referral_detail(request, pk: int):
     referral = get_object_or_404(LegalReferral.objects.select_related("client", "requested_by", "decided_by"), pk=pk)
     user = request.user
     log_record_views(request, referral)
+    open_ = referral.status in (ReferralStatus.REQUESTED, ReferralStatus.APPROVED)
     return render(request, "debt/legal/referral_detail.html", {
         "referral": referral, "invoices": referral.invoices.order_by("due_date"),
         "actions": referral.enforcement_actions.all(),
+        "refusals": services.court_refusals(referral) if open_ else [],
+        "lacks_capacity": services.lacks_capacity(referral.client, timezone.localdate()) is not None,
         "cannot_decide": services.why_cannot_decide(referral, user),
         "can_work": has_any_role(user, LEGAL_WORKERS)})
 
 
 def _referral_form(request, pk: int, form, action, title: str):
     referral = get_object_or_404(LegalReferral.objects.select_related("client", "requested_by"), pk=pk)
-    done = handle(request, form, lambda d: action(referral, d))
+    done = handle_court(request, form, lambda d: action(referral, d))
     if done:
         messages.success(request, f"Legal referral {referral.reference}: {title.lower()} recorded")
         return redirect("debt:referral_detail", pk=pk)
@@ -307,6 +334,17 @@ def referral_issue(request, pk: int):
     form = IssueForm(request.POST or None, initial={"issued_on": timezone.localdate()})
     return _referral_form(request, pk, form, lambda r, d: services.referral_issue_claim(
         referral=r, issued_on=d["issued_on"], actor=request.user), "Issue claim")
+
+
+@role_required(LEGAL_WORKERS)
+def referral_litigation_friend(request, pk: int):
+    referral = get_object_or_404(LegalReferral, pk=pk)
+    form = LitigationFriendForm(request.POST or None, initial={
+        "name": referral.litigation_friend_name, "address": referral.litigation_friend_address,
+        "relationship": referral.litigation_friend_relationship,
+        "certificate_on": referral.litigation_friend_certificate_on})
+    return _referral_form(request, pk, form, lambda r, d: services.referral_record_litigation_friend(
+        referral=r, actor=request.user, **d), "Litigation friend")
 
 
 @role_required(LEGAL_WORKERS)

@@ -19,6 +19,7 @@ MATRIX: dict = {
     "debt:referral_approve": (DECIDERS, "GET", "page"),
     "debt:referral_reject": (DECIDERS, "GET", "page"),
     "debt:referral_issue": (LEGAL_WORKERS, "GET", "page"),
+    "debt:referral_litigation_friend": (LEGAL_WORKERS, "GET", "page"),
     "debt:referral_judgment": (LEGAL_WORKERS, "GET", "page"),
     "debt:referral_enforcement": (LEGAL_WORKERS, "GET", "page"),
     "debt:referral_close": (LEGAL_WORKERS, "GET", "page"),
