@@ -13,6 +13,7 @@ from .models import (
     EstateFollowUpRule,
     LimitationRule,
     PlanRule,
+    PreActionRule,
     RecoveryStage,
     RecoveryThreshold,
     SpendingGuideline,
@@ -85,6 +86,12 @@ class CourtFeeBandAdmin(admin.ModelAdmin):
 @admin.register(ClaimInterestRule)
 class ClaimInterestRuleAdmin(admin.ModelAdmin):
     list_display = ["effective_from", "rate_percent"]
+
+
+@admin.register(PreActionRule)
+class PreActionRuleAdmin(admin.ModelAdmin):
+    list_display = ["method", "effective_from", "deemed_service_business_days", "reply_days", "source"]
+    ordering = ["method", "-effective_from"]
 
 
 @admin.register(DeathHoldReviewRule)

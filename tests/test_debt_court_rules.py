@@ -29,7 +29,12 @@ from debt.models import (
 from debt.services import legal as services
 from debt.services.legal import CourtRulesNotMet, court_refusals
 
-from .factories import ClientFactory, LedgerEntryFactory, RepresentativeFactory, UserFactory
+from .factories import (
+    ClientFactory,
+    LedgerEntryFactory,
+    RepresentativeFactory,
+    UserFactory,
+)
 from .factories_debt import InvoiceFactory, PaymentFactory
 
 D = Decimal
@@ -167,8 +172,9 @@ def test_a_defendant_who_lacks_capacity_needs_a_litigation_friend():
         f"{client.full_name} was assessed on 2 March 2026 as lacking capacity to manage their finances: record "
         "their litigation friend, with the date of the certificate of suitability (N235), before going to court "
         "(CPR Part 21)."]
-    services.referral_record_litigation_friend(referral=referral, name="Susan  Daughter", address="3 Low Road\nNorthmoor",
-                                               relationship="Daughter", certificate_on=date(2026, 5, 20), actor=officer)
+    services.referral_record_litigation_friend(referral=referral, name="Susan  Daughter",
+                                               address="3 Low Road\nNorthmoor", relationship="Daughter",
+                                               certificate_on=date(2026, 5, 20), actor=officer)
     referral.refresh_from_db()
     assert referral.litigation_friend_name == "Susan Daughter" and court_refusals(referral, ON) == []
 
@@ -259,7 +265,8 @@ def test_every_rule_not_met_is_listed_at_once():
 # Through the services and the pages ----------------------------------------------------------------
 
 def _people():
-    return (UserFactory(username="io", roles=[Role.INCOME_OFFICER]), UserFactory(username="tl1", roles=[Role.TEAM_LEADER]))
+    return (UserFactory(username="io", roles=[Role.INCOME_OFFICER]),
+            UserFactory(username="tl1", roles=[Role.TEAM_LEADER]))
 
 
 @pytest.mark.django_db
@@ -337,6 +344,7 @@ def test_the_claim_pack_lists_letters_by_their_dates_with_the_reconciliation_and
     assert letters.index(first) < letters.index(second)
     for expected in ["Litigation friend", "Susan Daughter", "Certificate of suitability (N235) dated",
                      f"The letter before claim under the Pre-Action Protocol for Debt Claims is dated {second}",
-                     "Reconciliation of the statement to the claim", f"Invoices not in the claim still owing ({other.number})",
+                     "Reconciliation of the statement to the claim",
+                     f"Invoices not in the claim still owing ({other.number})",
                      "£120.00", "£520.00"]:
         assert expected in text, expected

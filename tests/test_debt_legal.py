@@ -18,6 +18,7 @@ from debt.services import legal as services
 
 from .factories import CaseFactory, UserFactory
 from .factories_debt import InvoiceFactory
+from .test_debt_court_rules import ensure_court_data, send_letter_before_claim
 
 D = Decimal
 FEES = [("0", "300", "35"), ("300.01", "500", "50"), ("500.01", "1000", "70"), ("1000.01", "1500", "80"),
@@ -118,9 +119,13 @@ def _people():
 
 
 def _invoice(days_overdue: int = 60, total: str = "2300.00"):
+    """An overdue invoice whose client was sent a letter before claim 45 days ago (its reply period over)."""
+    ensure_court_data()
     due = timezone.localdate() - timedelta(days=days_overdue)
-    return InvoiceFactory(total=D(total), due_date=due, issue_date=due - timedelta(days=14),
-                          period_start=due - timedelta(days=42), period_end=due - timedelta(days=15))
+    invoice = InvoiceFactory(total=D(total), due_date=due, issue_date=due - timedelta(days=14),
+                             period_start=due - timedelta(days=42), period_end=due - timedelta(days=15))
+    send_letter_before_claim(invoice.client, timezone.localdate() - timedelta(days=45))
+    return invoice
 
 
 @pytest.mark.django_db

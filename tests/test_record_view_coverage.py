@@ -64,7 +64,8 @@ LOGGED = {
     "debt:investigation_create", "debt:investigation_detail", "debt:investigation_record", "debt:investigation_close",
     "debt:transfer_add", "debt:transfer_finding", "debt:third_party_liability", "debt:referral_create",
     "debt:referral_list", "debt:referral_detail", "debt:referral_approve", "debt:referral_reject",
-    "debt:referral_issue", "debt:referral_litigation_friend", "debt:referral_judgment", "debt:referral_enforcement", "debt:referral_close",
+    "debt:referral_issue", "debt:referral_judgment", "debt:referral_enforcement", "debt:referral_close",
+    "debt:referral_litigation_friend",
     "debt:claim_pack_download", "debt:estate_list", "debt:estate_queue", "debt:estate_open", "debt:estate_detail",
     "debt:estate_details", "debt:estate_probate", "debt:estate_claim", "debt:estate_follow_up", "debt:estate_outcome",
     # deferred payments

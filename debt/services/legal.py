@@ -300,7 +300,8 @@ def reconciliation(client: Client, claimed_invoices, claimed: Decimal, on: date)
     the client's other invoices still owing, payments not yet set against an invoice (less),
     payments received after `on` already taken off the claimed invoices (added back, since the
     statement stops at `on`), refunds paid out, and interest and fees on the account."""
-    account = account_for_client(client)
+    claimed_invoices = list(claimed_invoices)
+    account = claimed_invoices[0].account if claimed_invoices else account_for_client(client)
     balance = statement(account, end=on).closing
     claimed_ids = {i.pk for i in claimed_invoices}
     others = [i for i in with_outstanding(Invoice.objects.filter(client=client, total__gt=0, issue_date__lte=on)
