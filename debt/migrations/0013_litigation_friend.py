@@ -6,7 +6,7 @@ from datetime import date
 
 from django.db import migrations, models
 
-SOURCE = ("Pre-Action Protocol for Debt Claims paragraphs 3.1 and 4.1 (30 days to reply); "
+SOURCE = ("Pre-Action Protocol for Debt Claims (30 days to reply to the letter before claim); "
           "CPR 6.26 (first class post: the second business day after posting)")
 
 

@@ -274,8 +274,8 @@ def lacks_capacity(client: Client, on: date) -> CapacityAssessment | Client | No
 
 @dataclass
 class Reconciliation:
-    """How the statement of account's balance is made up from the amount claimed (CPR 16 PD 6:
-    the statement must agree with the claim). `lines` are (label, amount) added to the amount
+    """How the statement of account's balance is made up from the amount claimed, so that the
+    statement in the pack agrees with the claim. `lines` are (label, amount) added to the amount
     claimed; `explained` is their sum with it; the claim reconciles when that equals `balance`."""
     claimed: Decimal
     lines: list[tuple[str, Decimal]]
