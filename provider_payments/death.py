@@ -185,7 +185,7 @@ def _restore_package(result: dict, reason: str, actor) -> None:
         package_reinstate(package=package, to_status=result["previous_status"], end_date=previous_end, actor=actor,
                           reason=reason)
     claims_recost(provider_id=package.provider_id, start=date.fromisoformat(result["end_date"]), end=previous_end,
-                  actor=actor, reason=reason)
+                  actor=actor, reason=reason, death_in_error_of=package.client_id)
 
 
 def _restore_lines(result: dict, reason: str, actor) -> None:

@@ -143,9 +143,11 @@ def claims_payable_by_service(claims) -> dict[str, Decimal]:
     return {code: amount for code, amount in totals.items() if amount}
 
 
-def claims_recost(*, provider_id: int, start: date, end: date | None, actor, reason: str) -> list[list]:
+def claims_recost(*, provider_id: int, start: date, end: date | None, actor, reason: str,
+                  death_in_error_of: int | None = None) -> list[list]:
     """Cost again every unpaid claim of the provider whose period reaches `start`..`end` (a
-    package's dates changed): [[claim id, old cost, new cost], ...] for those that changed."""
+    package's dates changed): [[claim id, old cost, new cost], ...] for those that changed.
+    `death_in_error_of`: the client whose death is being reversed, costed as alive."""
     from .common import event
     from .rates import RateBook
     from .validation import commissioned_cost_for
@@ -157,7 +159,8 @@ def claims_recost(*, provider_id: int, start: date, end: date | None, actor, rea
     book = RateBook.for_providers([provider_id])
     changed = []
     for claim in claims:
-        cost = commissioned_cost_for(provider_id, claim.period_start, claim.period_end, book)
+        cost = commissioned_cost_for(provider_id, claim.period_start, claim.period_end, book,
+                                     death_in_error_of=death_in_error_of)
         if cost == claim.commissioned_cost:
             continue
         old = claim.commissioned_cost
