@@ -54,7 +54,7 @@ def reverse(client, on: date, proposal, result):
 # --- WE-11: the payable rule -------------------------------------------------------------------------
 
 
-def test_we11_each_rate_period_is_its_payable_hours_times_its_rate(setup):
+def test_we11_each_rate_period_is_its_payable_hours_times_its_rate(setup):  # noqa: F811
     provider, _ = setup
     claim = ecm(provider, we11_visits("SC500001"))
     old, new = claim_payable(claim).periods
@@ -87,7 +87,7 @@ def test_the_claim_rounds_once_per_rate_period_not_once_per_visit():
     assert claim_lines_by_service([claim]) == {"homecare": D("23.47")}
 
 
-def test_a_line_whose_amount_an_officer_set_is_paid_that_amount_beside_the_rate_periods(setup):
+def test_a_line_whose_amount_an_officer_set_is_paid_that_amount_beside_the_rate_periods(setup):  # noqa: F811
     provider, _ = setup
     claim = ecm(provider, visit("SC500001", date(2026, 3, 24)) + visit("SC500001", date(2026, 3, 25)))
     first = ClaimLine.objects.filter(claim=claim).order_by("row_number").first()
@@ -127,7 +127,7 @@ def test_lines_rejected_because_the_client_died_carry_no_payable_hours(died):
 
 
 def test_ending_the_package_on_the_death_costs_the_claim_again_and_the_reversal_restores_it(died):
-    client, provider, package, claim = died
+    client, provider, _, claim = died
     # 28 days × 2 hours × £24.00 commissioned when the claim came in.
     assert claim.commissioned_cost == D("1344.00")
     done = [(p, apply(client, date(2026, 4, 5), p)) for p in proposals(client, date(2026, 4, 5))]

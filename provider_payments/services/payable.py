@@ -103,7 +103,7 @@ def line_quantity(line: ClaimLine, hourly: bool) -> Decimal:
 def payable_of_lines(lines) -> ClaimPayable:
     """The payable rule over claim lines (with service_type loaded), in date order."""
     result = ClaimPayable()
-    periods: "OrderedDict[tuple, RatePeriod]" = OrderedDict()
+    periods: OrderedDict[tuple, RatePeriod] = OrderedDict()
     for line in sorted(lines, key=lambda l: (l.service_date, l.row_number, l.pk or 0)):
         if line.result == LineResult.REJECTED:
             continue
