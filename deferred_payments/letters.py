@@ -48,6 +48,17 @@ def statement_table(figures: dict) -> str:
                        long_date(date.fromisoformat(figures["period_end"])), body)
 
 
+def statement_interest_sentence(figures: dict) -> str:
+    """The statement's sentence on interest, as recorded with its figures (statements recorded
+    before the sentence was kept say the rates they applied, and nothing when none was)."""
+    if figures.get("interest_sentence"):
+        return figures["interest_sentence"]
+    text = figures.get("rates_text", "")
+    if text and not text.startswith("no interest"):
+        return f"Interest was charged at {text}."
+    return "No interest was added in this period."
+
+
 def _statement(client: Client, on: date, *, recipient: Recipient, agreement=None, figures=None) -> dict[str, Any]:
     projected = figures.get("projected_date")
     return {
@@ -60,6 +71,7 @@ def _statement(client: Client, on: date, *, recipient: Recipient, agreement=None
                        f"the equity limit would be reached around {long_date(date.fromisoformat(projected))}."
                        if projected else "No further care costs are being deferred."),
         "rates": figures.get("rates_text", ""),
+        "interest_sentence": statement_interest_sentence(figures),
         "statement_table": statement_table(figures),
     }
 
@@ -68,7 +80,9 @@ SAMPLE_FIGURES = {"period_start": "2026-01-01", "period_end": "2026-06-30", "ope
                   "deferred": "3120.00", "fees": "281.90", "interest": "938.23", "repaid": "0.00",
                   "closing": "44340.13", "equity_limit": "190750.00", "headroom": "146409.87",
                   "weekly_deferral": "120.00", "projected_date": "2049-10-01",
-                  "rates_text": "4.65% a year, compounded daily"}
+                  "rates_text": "4.65% a year, compounded daily",
+                  "interest_sentence": "Interest was charged at 4.65% a year from 1 January 2026 to 30 June 2026, "
+                                       "compounded daily."}
 
 
 def _sample_agreement():
@@ -82,7 +96,9 @@ register_letter_type(LetterType(
             "period_start": "First day of the statement period", "period_end": "Last day of the statement period",
             "total_owed": "Total owed at the end of the period", "headroom": "Equity headroom remaining",
             "projection": "A sentence on when the equity limit would be reached",
-            "rates": "The interest rates applied in the period",
+            "rates": "The interest rates applied in the period (empty when none was)",
+            "interest_sentence": "The sentence on interest: each rate and the dates it applied, or that the rate "
+                                 "for a half-year is not yet published and no interest was added",
             "statement_table": "The statement figures (must be on a line of its own)"},
     block_fields=frozenset({"statement_table"}),
     builder=_statement,
@@ -91,7 +107,7 @@ register_letter_type(LetterType(
     default_subject="Deferred payment statement {{ period_start }} to {{ period_end }}",
     default_body=("This is the statement of deferred payment agreement {{ agreement_reference }} for "
                   "{{ client_name }}.\n\n{{ statement_table }}\n\nAt {{ period_end }} the total owed was "
-                  "{{ total_owed }}. Interest was charged at {{ rates }}. {{ projection }}\n\n"
+                  "{{ total_owed }}. {{ interest_sentence }} {{ projection }}\n\n"
                   "The amount is secured by a legal charge on the property and is repaid when the property is "
                   "sold, or from the estate. You can repay all or part of it at any time.\n\n" + _HELP),
 ))

@@ -73,6 +73,25 @@ class NationalMaximumRate(models.Model):
             raise ValidationError({"period_start": "A half-year starts on 1 January or 1 July"})
 
 
+class RateMissingNotice(models.Model):
+    """The finance administrators were told by email that a half-year has no national maximum
+    interest rate: one row a half-year, so the email goes once however many agreements need the
+    rate and however many nights the run meets the gap. `sent_at` stays empty while the mail
+    server could not take it (the next run tries again)."""
+
+    period_start = models.DateField(unique=True, help_text="1 January or 1 July")
+    raised_on = models.DateField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    recipients = models.TextField(blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-period_start"]
+
+    def __str__(self) -> str:
+        return f"Rate missing from {self.period_start:%d %b %Y}"
+
+
 class CouncilInterestRate(models.Model):
     """The rate the council charges from a date; blank means the national maximum. The rate used
     for a day is never above the national maximum for that day's half-year."""

@@ -615,6 +615,9 @@ def interest_accrue(*, agreement: Agreement, through: date, actor, rates: RateTa
             defaults={"raised_on": through, "message": str(missing)[:300]})
         if created:
             _record(agreement, action="alert.rate_missing", actor=None, summary=alert.message)
+        from .rates_today import rate_missing_notify
+
+        rate_missing_notify(missing.period_start, on=through)
     else:
         Alert.objects.filter(agreement=agreement, kind=AlertKind.RATE_MISSING, cleared_on__isnull=True,
                              key__lte=through.isoformat()).update(cleared_on=timezone.localdate())

@@ -19,6 +19,7 @@ from casework.services.system import system_user
 from . import services
 from .interest import MissingRate
 from .letters import REDEMPTION_LETTER, STATEMENT_LETTER
+from .rates_today import interest_sentence, rate_missing_notify
 from .reference import RateTable
 from .models import MONEY_STATES, Agreement, FeeWaiver, InterestPosting, State, Statement, StatementKind
 
@@ -51,13 +52,15 @@ def statement_figures(agreement: Agreement, start: date, end: date) -> dict:
                    EntryKind.REFUND) - waived
     closing = opening + deferred + fees + waived + interest + repaid
     position = services.equity_position(agreement, end, total_owed=closing)
-    rates = []
+    rates, applied = [], []
     for posting in InterestPosting.objects.filter(agreement=agreement, reversal__isnull=True,
                                                   period_end__gte=start, period_end__lte=end):
         for row in posting.rates:
+            applied.append(row)
             text = f"{Decimal(row[2]).normalize()}%"
             if text not in rates:
                 rates.append(text)
+    compounding = agreement.get_compounding_display().lower()
     return {
         "period_start": start.isoformat(), "period_end": end.isoformat(), "opening": str(opening),
         "deferred": str(deferred), "fees": str(fees), "fees_waived": str(waived), "interest": str(interest),
@@ -65,8 +68,9 @@ def statement_figures(agreement: Agreement, start: date, end: date) -> dict:
         "closing": str(closing), "equity_limit": str(position.limit), "headroom": str(position.headroom),
         "weekly_deferral": str(position.weekly_deferral),
         "projected_date": position.projected_date.isoformat() if position.projected_date else None,
-        "rates_text": (" and ".join(rates) or "no interest in this period") + " a year, compounded "
-                      + agreement.get_compounding_display().lower(),
+        # Only rates that were applied: a period without one has no figure to print.
+        "rates_text": f"{' and '.join(rates)} a year, compounded {compounding}" if rates else "",
+        "interest_sentence": interest_sentence(start=start, end=end, applied=applied, compounding=compounding),
     }
 
 
@@ -105,6 +109,7 @@ def six_monthly_produce(*, agreement: Agreement, business_date: date, actor, run
     start = max(half_year_start_of(end), agreement.start_date)
     rates = RateTable()
     if half_year_start_of(end) not in rates.maxima:
+        rate_missing_notify(half_year_start_of(end), on=business_date)
         raise DomainError(str(MissingRate(half_year_start_of(end))))
     services.interest_accrue(agreement=agreement, through=end, actor=actor or system_user(), rates=rates)
     try:

@@ -36,6 +36,7 @@ from .models import (
     State,
     TerminationReason,
 )
+from .rates_today import rate_today
 from .reference import rule_on
 
 #: Who works agreements: deferred payment officers and team leaders.
@@ -218,6 +219,7 @@ def agreement_detail(request, pk: int):
         "entries": ledger_rows(agreement, list(entries[:100]), fees, request.user), "fees": fees,
         "statements": agreement.statements.select_related("letter"),
         "alerts": agreement.alerts.filter(cleared_on__isnull=True),
+        "rate_today": rate_today(today),
         "timeline": TimelineEntry.objects.filter(case=agreement.case).select_related("actor")[:50],
         "actions": _actions(agreement, request.user), "today": today})
 

@@ -4,18 +4,21 @@ Care ends on the date of death, or, where the DeathNoticePeriod for the service 
 period (care homes), that many days after it (services/notice.py). Three kinds of consequence,
 each confirmed by the officer:
 1. each care package still running past that day ends on it (package_transition, or
-   package_change_end for a package already ended later);
+   package_change_end for a package already ended later), and the commissioned cost (and so the
+   variance) of the provider's unpaid claims it touches is worked out again (claims_recost);
 2. lines of claims not yet approved for care after that day are rejected (claim_line_override),
-   so they are never paid; new claims are rejected by validation for those days;
+   so they are never paid and carry no payable hours; new claims are rejected by validation for
+   those days;
 3. lines already paid (or approved, so paid by the next run) for care after that day become an
    overpayment per provider (overpayments_after_death), recovered by offset or invoice once a team
    leader approves it.
 
 Reversal (the death was recorded in error) gives each package its old status and end date back
-(package_reinstate, package_change_end), restores the lines' results, and cancels the overpayment
-while it is still only identified.
+(package_reinstate, package_change_end) and its claims their commissioned cost, restores the
+lines' results and payable hours, and cancels the overpayment while it is still only identified.
 """
 from datetime import date
+from decimal import Decimal
 
 from django.db import transaction
 
@@ -28,6 +31,7 @@ from .services.claims import claim_line_override
 from .services.notice import NoticeBook, notice_text
 from .services.overpayments import lines_after_death, overpayment_transition, overpayments_after_death
 from .services.packages import package_change_end, package_reinstate, package_transition
+from .services.payable import claims_recost
 
 KIND = "provider_payments.end_care"
 END_PACKAGE, REJECT_LINES, OVERPAYMENT = "end_package", "reject_lines", "overpayment"
@@ -117,7 +121,14 @@ def _end_package(client, date_of_death: date, payload: dict, actor) -> dict:
         package_change_end(package=package, end_date=ends, actor=actor, reason=reason)
     else:
         package_transition(package=package, to_status=PackageStatus.ENDED, actor=actor, end_date=ends, reason=reason)
+    result["claims"] = claims_recost(provider_id=package.provider_id, start=ends, end=package_end(result),
+                                     actor=actor, reason=reason)
     return result
+
+
+def package_end(result: dict) -> date | None:
+    """The last day the package ran to before the death ended it (None: open-ended)."""
+    return _day(result["previous_end_date"])
 
 
 def _reject_lines(client, date_of_death: date, payload: dict, actor) -> dict:
@@ -131,7 +142,8 @@ def _reject_lines(client, date_of_death: date, payload: dict, actor) -> dict:
     todo = [l for l in lines if l.result != LineResult.REJECTED]
     if not todo:
         raise DomainError(f"The lines of claim {claim.reference} for care after the death are already rejected")
-    previous = [{"line": l.pk, "result": l.result, "payable_amount": str(l.payable_amount)} for l in todo]
+    previous = [{"line": l.pk, "result": l.result, "payable_amount": str(l.payable_amount),
+                 "payable_units": str(l.payable_units)} for l in todo]
     for line in todo:
         claim_line_override(line=line, result=LineResult.REJECTED, actor=actor,
                             note=f"Care after it ended on the client's death on {_long(date_of_death)}")
@@ -172,6 +184,8 @@ def _restore_package(result: dict, reason: str, actor) -> None:
     else:
         package_reinstate(package=package, to_status=result["previous_status"], end_date=previous_end, actor=actor,
                           reason=reason)
+    claims_recost(provider_id=package.provider_id, start=date.fromisoformat(result["end_date"]), end=previous_end,
+                  actor=actor, reason=reason, death_in_error_of=package.client_id)
 
 
 def _restore_lines(result: dict, reason: str, actor) -> None:
@@ -181,7 +195,18 @@ def _restore_lines(result: dict, reason: str, actor) -> None:
             raise DomainError(f"Claim {line.claim.reference} is {line.claim.get_status_display().lower()}: its lines "
                               "can no longer be changed; settle it by hand")
         claim_line_override(line=line, result=row["result"], actor=actor, note=reason,
-                            payable_amount=to_pennies(row["payable_amount"]))
+                            payable_amount=to_pennies(row["payable_amount"]), payable_units=_units(row, line))
+
+
+def _units(row: dict, line: ClaimLine) -> Decimal:
+    """The payable hours the line had before the death rejected it (recorded since rejected lines
+    carry none; before that, the hours its amount paid at its rate)."""
+    if row.get("payable_units") is not None:
+        return Decimal(row["payable_units"])
+    if not line.payable_rate:
+        return line.payable_units
+    hours = Decimal(row["payable_amount"]) / line.payable_rate
+    return hours.quantize(Decimal("0.0001"))
 
 
 def _cancel_overpayments(result: dict, reason: str, actor) -> None:

@@ -35,6 +35,7 @@ from ..claim_files import ImportRejected, parse_claim_file
 from ..constants import ClaimSource, ClaimStatus, LineResult, ProviderEntryKind, Unit
 from ..models import Claim, ClaimLine, ClaimLineOverride, Provider
 from .common import event, ledger_post, provider_subject, refuse_transition, require_role
+from .payable import claim_payable
 from .rates import package_unit_rate
 from .validation import Tolerances, commissioned_cost_for, validate_rows
 
@@ -92,14 +93,18 @@ def claim_import(*, provider: Provider, source: str, reference: str, period_star
 
 
 def claim_totals(claim: Claim) -> dict:
-    """Claimed, payable, the variance against the commissioned cost, and the count of each result."""
+    """Claimed, payable (by the payable rule: each rate period's hours × rate, rounded once), the
+    payable hours and rate periods, the variance against the commissioned cost, and the count of
+    each result."""
     lines = ClaimLine.objects.filter(claim=claim)
-    sums = lines.aggregate(claimed=Sum("amount"), payable=Sum("payable_amount"))
+    sums = lines.aggregate(claimed=Sum("amount"))
     counts = {r: 0 for r in LineResult.values}
     for result, n in lines.order_by().values_list("result").annotate(n=Count("id")).values_list("result", "n"):
         counts[result] = n
-    claimed, payable = to_pennies(sums["claimed"] or ZERO), to_pennies(sums["payable"] or ZERO)
-    return {"claimed": claimed, "payable": payable, "commissioned": claim.commissioned_cost,
+    rule = claim_payable(claim)
+    claimed, payable = to_pennies(sums["claimed"] or ZERO), rule.total
+    return {"claimed": claimed, "payable": payable, "payable_hours": rule.hours, "rate_periods": rule.periods,
+            "set_by_hand": to_pennies(sum(rule.set_by_hand.values(), ZERO)), "commissioned": claim.commissioned_cost,
             "variance": payable - claim.commissioned_cost, "change": payable - claimed, **counts}
 
 
@@ -190,13 +195,17 @@ def _label(result: str) -> str:
 
 @transaction.atomic
 def claim_line_override(*, line: ClaimLine, result: str, note: str, actor,
-                        payable_amount: Decimal | None = None) -> ClaimLine | ControlRequest:
+                        payable_amount: Decimal | None = None,
+                        payable_units: Decimal | None = None) -> ClaimLine | ControlRequest:
     """An officer's decision on a line, with a note; the engine's result is kept beside it.
 
     A reduction, or an increase within the line's ceiling (no more than claimed, no more than its
     commissioned cost and the tolerance), is made at once and recorded as done alone. Any other
     increase becomes an approval request (returned) that someone else decides; the line shows it
-    waiting and the claim cannot be approved until it is decided."""
+    waiting and the claim cannot be approved until it is decided.
+
+    A rejected line carries no payable hours. `payable_units` gives a line its payable hours back
+    (a death recorded in error restores what the line had)."""
     line = ClaimLine.objects.select_for_update(of=("self",)).select_related(
         "claim__provider", "package__service_type", "service_type", "client").get(pk=line.pk)
     claim = line.claim
@@ -221,7 +230,8 @@ def claim_line_override(*, line: ClaimLine, result: str, note: str, actor,
                         f"({_label(result)}) instead of {format_pounds(before)}",
                 reason=note, actor=actor,
                 payload={"claim": claim.pk, "line": line.pk, "result": result, "payable_amount": str(amount),
-                         "payable_before": str(before), "note": note.strip()[:300]},
+                         "payable_before": str(before), "note": note.strip()[:300],
+                         **({"payable_units": str(payable_units)} if payable_units is not None else {})},
                 changes=[[f"Row {line.row_number} payable", str(before), str(amount)],
                          ["Result", line.get_result_display(), LineResult(result).label],
                          ["Claimed", "", str(line.amount)],
@@ -234,7 +244,7 @@ def claim_line_override(*, line: ClaimLine, result: str, note: str, actor,
                   new={"result": result, "payable_amount": str(amount), "note": note.strip(),
                        "request": request.pk})
             return request
-    line = _apply_override(line, result=result, amount=amount, note=note.strip(), actor=actor)
+    line = _apply_override(line, result=result, amount=amount, note=note.strip(), actor=actor, units=payable_units)
     if amount != before:
         money_action_record(action=ControlAction.CLAIM_OVERRIDE, amount=amount - before, client=line.client,
                             subject=provider_subject(claim.provider),
@@ -245,7 +255,7 @@ def claim_line_override(*, line: ClaimLine, result: str, note: str, actor,
 
 
 def _apply_override(line: ClaimLine, *, result: str, amount: Decimal, note: str, actor, approver=None,
-                    request: ControlRequest | None = None) -> ClaimLine:
+                    request: ControlRequest | None = None, units: Decimal | None = None) -> ClaimLine:
     """Change the line and keep the override's record (and the provider's event)."""
     old = {"result": line.result, "payable_amount": str(line.payable_amount)}
     ClaimLineOverride.objects.create(
@@ -258,6 +268,10 @@ def _apply_override(line: ClaimLine, *, result: str, amount: Decimal, note: str,
     line.result, line.payable_amount = result, amount
     if result == LineResult.ACCEPTED:
         line.payable_units, line.payable_rate = line.units, line.unit_rate or line.payable_rate
+    elif result == LineResult.REJECTED:
+        line.payable_units = ZERO  # nothing of a rejected line is payable, its hours included
+    if units is not None and result != LineResult.REJECTED:
+        line.payable_units = Decimal(units)
     line.override_note, line.overridden_by = note, actor
     line.save(update_fields=["result", "payable_amount", "payable_units", "payable_rate", "validated_result",
                              "override_note", "overridden_by"])
@@ -281,7 +295,8 @@ def _execute_claim_override(request: ControlRequest, approver) -> str:
         raise DomainError(f"Row {line.row_number} of claim {claim.reference} has changed since the override was asked "
                           f"for ({format_pounds(line.payable_amount)} payable now): reject this request")
     _apply_override(line, result=data["result"], amount=Decimal(data["payable_amount"]), note=data["note"],
-                    actor=request.requested_by, approver=approver, request=request)
+                    actor=request.requested_by, approver=approver, request=request,
+                    units=Decimal(data["payable_units"]) if data.get("payable_units") else None)
     return f"{claim.reference} row {line.row_number}"
 
 

@@ -36,7 +36,6 @@ from ..constants import (
     BillingBasis,
     ClaimStatus,
     DisputeStatus,
-    LineResult,
     OverpaymentStatus,
     PackageStatus,
     PaymentRunStatus,
@@ -187,11 +186,10 @@ def process_payment(run: Run, item, prepared: dict) -> str:
 
 
 def claim_lines_by_service(claims: list[Claim]) -> dict[str, Decimal]:
-    from ..models import ClaimLine
+    """What the claims pay by service code, by the payable rule (services/payable.py)."""
+    from .payable import claims_payable_by_service
 
-    rows = (ClaimLine.objects.filter(claim__in=claims).exclude(result=LineResult.REJECTED)
-            .values("service_type__code").annotate(total=Sum("payable_amount")))
-    return {r["service_type__code"]: to_pennies(r["total"]) for r in rows if r["total"]}
+    return claims_payable_by_service(claims)
 
 
 def _dispute_service(dispute: Dispute) -> str:

@@ -297,12 +297,19 @@ def _validate(o: Outcome, ctx: Context, period_start: date, period_end: date, ec
         o.reasons = [r for r in reasons if r.startswith("Visit")]  # an accepted line keeps only explanations
 
 
-def commissioned_cost_for(provider_id: int, start: date, end: date, book: RateBook | None = None) -> Decimal:
-    """The cost of every approved package of a provider over the dates (WE-11 step 5)."""
+def commissioned_cost_for(provider_id: int, start: date, end: date, book: RateBook | None = None, *,
+                          death_in_error_of: int | None = None) -> Decimal:
+    """The cost of every approved package of a provider over the dates (WE-11 step 5).
+    `death_in_error_of` is a client whose recorded death is being reversed: their care is costed
+    as if they were alive."""
     from .rates import commissioned_cost
 
     book = book or RateBook.for_providers([provider_id])
-    packages = (CarePackage.objects.filter(provider_id=provider_id, status__in=[PackageStatus.APPROVED, PackageStatus.ENDED],
-                                           start_date__lte=end, service_type__billing_basis="delivered")
-                .exclude(end_date__lt=start).select_related("client"))
+    packages = list(CarePackage.objects.filter(provider_id=provider_id,
+                                               status__in=[PackageStatus.APPROVED, PackageStatus.ENDED],
+                                               start_date__lte=end, service_type__billing_basis="delivered")
+                    .exclude(end_date__lt=start).select_related("client"))
+    for package in packages:
+        if package.client_id == death_in_error_of:
+            package.client.date_of_death = None
     return to_pennies(sum((commissioned_cost(p, start, end, book) for p in packages), ZERO))

@@ -86,6 +86,10 @@ def claim_detail(request, pk: int):
     summary = [("Provider", claim.provider.name), ("Period", f"{claim.period_start:%d %B %Y} to {claim.period_end:%d %B %Y}"),
                ("Source", claim.get_source_display()), ("Status", claim.get_status_display()),
                ("Claimed", format_pounds(totals["claimed"])), ("Payable", format_pounds(totals["payable"])),
+               ("Payable hours", f"{totals['payable_hours']} hours" if totals["payable_hours"] else "None"),
+               ("Payable by rate period", "; ".join(p.text for p in totals["rate_periods"])
+                + (f"; set by hand on lines: {format_pounds(totals['set_by_hand'])}" if totals["set_by_hand"] else "")
+                or "Nothing payable"),
                ("Commissioned cost for the period", format_pounds(totals["commissioned"])),
                ("Variance against commissioned", format_pounds(totals["variance"])),
                ("Lines", f"{totals['accepted']} accepted, {totals['adjusted']} adjusted, {totals['rejected']} rejected")]
