@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from casework.exports import MONEY, Column, personal_export_response, requested_format
+from casework.exports import MONEY, NUMBER, Column, personal_export_response, requested_format
 from casework.models import ControlRequest
 from casework.money import format_pounds
 from casework.roles import has_any_role
@@ -30,7 +30,7 @@ LINE_COLUMNS = [
     Column("Service", lambda l: l.service_code), Column("Date", lambda l: l.service_date),
     Column("Start", lambda l: l.start_time.strftime("%H:%M") if l.start_time else ""),
     Column("Planned minutes", lambda l: l.planned_minutes), Column("Actual minutes", lambda l: l.actual_minutes),
-    Column("Units", lambda l: l.units), Column("Claimed", lambda l: l.amount, kind=MONEY),
+    Column("Units", lambda l: l.units, kind=NUMBER), Column("Claimed", lambda l: l.amount, kind=MONEY),
     Column("Payable", lambda l: l.payable_amount, kind=MONEY), Column("Result", lambda l: l.get_result_display()),
     Column("Reason", lambda l: l.reason), Column("Override note", lambda l: l.override_note),
 ]

@@ -4,7 +4,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.exports import MONEY, Column, export_response, requested_format
+from casework.exports import MONEY, NUMBER, Column, export_response, requested_format
 from casework.models import Client
 from casework.money import format_pounds
 from casework.roles import has_any_role
@@ -33,7 +33,7 @@ from .common import LEADERS, VIEWERS, WORKERS, cell, form_page, list_page, money
 PACKAGE_COLUMNS = [
     Column("Package", lambda p: p.reference), Column("Client", lambda p: p.client.reference),
     Column("Provider", lambda p: p.provider.name), Column("Service", lambda p: p.service_type.name),
-    Column("Band", lambda p: p.band.name), Column("Units a week", lambda p: p.units_per_week),
+    Column("Band", lambda p: p.band.name), Column("Units a week", lambda p: p.units_per_week, kind=NUMBER),
     Column("Agreed rate", lambda p: p.agreed_rate, kind=MONEY), Column("Start", lambda p: p.start_date),
     Column("End", lambda p: p.end_date), Column("Status", lambda p: p.get_status_display()),
     Column("Cost a week today", lambda p: package_cost_per_week(p, timezone.localdate()), kind=MONEY),
