@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.exports import Column, personal_export_response, requested_format
+from casework.exports import MONEY, Column, personal_export_response, requested_format
 from casework.forms import GovForm, MoneyField
 from casework.models import Client, LedgerEntry, Team, TimelineEntry
 from casework.money import ZERO, format_pounds, to_pennies
@@ -106,10 +106,10 @@ LIST_COLUMNS = [
     Column("State", lambda a: a.get_state_display()),
     Column("Ended because", lambda a: a.get_termination_reason_display()),
     Column("Care home", lambda a: a.care_home),
-    Column("Weekly deferral", lambda a: a.weekly_deferral),
+    Column("Weekly deferral", lambda a: a.weekly_deferral, kind=MONEY),
     Column("Start date", lambda a: a.start_date),
     Column("Due date", lambda a: a.due_date),
-    Column("Balance", lambda a: to_pennies(a.balance)),
+    Column("Balance", lambda a: to_pennies(a.balance), kind=MONEY),
     Column("Officer", lambda a: a.case.assigned_officer.get_full_name() if a.case.assigned_officer else ""),
 ]
 

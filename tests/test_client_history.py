@@ -191,7 +191,7 @@ def _export_rows(http, client, fmt: str, **params):
     if fmt == "csv":
         text = b"".join(response.streaming_content).decode("utf-8-sig")
         return list(csv.reader(io.StringIO(text)))
-    sheet = load_workbook(io.BytesIO(response.content), read_only=True).active
+    sheet = load_workbook(io.BytesIO(response.content)).active  # empty cells are blank, so read the full grid
     return [["" if v is None else v for v in row] for row in sheet.iter_rows(values_only=True)]
 
 

@@ -1,9 +1,10 @@
 """Exports neutralise spreadsheet formula injection (casework/exports.py), CSV and XLSX alike.
 
-OWASP's rule: a cell whose text begins with =, +, -, @, tab or carriage return is prefixed with a
-single quote, so a spreadsheet shows it as text instead of running it. Numbers stay numbers,
-negative ones included, and so does text that is only a negative number. XLSX cells never become
-formulas, and text with control characters (which XML cannot hold) never breaks the export.
+CSV follows OWASP's rule: a cell whose text begins with =, +, -, @, tab or carriage return is
+prefixed with a single quote, so a spreadsheet shows it as text instead of running it. Numbers stay
+numbers, negative ones included, and so does text that is only a negative number. XLSX has cell
+types: such text is a text cell (never a formula) with the cell's quotePrefix set, its value exactly
+as recorded; text with control characters (which XML cannot hold) never breaks the export.
 """
 import csv
 import io
@@ -48,14 +49,18 @@ def test_text_a_spreadsheet_would_run_is_prefixed_with_a_quote(text):
     assert safe_text(text) == "'" + text
     assert csv_cells([text])[1] == ["'" + text]
     cell = xlsx_cells([text])[1][0]
-    assert cell.data_type == "s" and cell.value.replace("\r\n", "\n").replace("\r", "\n") == (
-        "'" + text).replace("\r", "\n")
+    assert cell.data_type == "s" and cell.quotePrefix
+    assert cell.value.replace("\r\n", "\n").replace("\r", "\n") == text.replace("\r", "\n")
 
 
 @pytest.mark.parametrize("text", PLAIN + NEGATIVE_TEXT)
 def test_other_text_and_negative_numbers_as_text_are_left_alone(text):
     assert safe_text(text) == text
     assert csv_cells([text])[1] == [text]
+    if text:  # an empty cell is simply absent from the sheet
+        cell = xlsx_cells([text])[1][0]
+        assert cell.value == text and cell.data_type == "s"
+        assert bool(cell.quotePrefix) == text.startswith("-")  # a negative number as text stays text in Excel too
 
 
 def test_numbers_stay_numbers_negative_ones_included():
@@ -71,12 +76,13 @@ def test_headers_are_neutralised_too():
     columns = [Column("=cmd|' /C calc'!A0", lambda r: r)]
     assert csv_cells(["x"], columns)[0] == ["'=cmd|' /C calc'!A0"]
     header = xlsx_cells(["x"], columns)[0][0]
-    assert header.value == "'=cmd|' /C calc'!A0" and header.data_type == "s"
+    assert header.value == "=cmd|' /C calc'!A0" and header.data_type == "s" and header.quotePrefix
 
 
 def test_control_characters_are_dropped_from_xlsx_before_the_formula_check():
-    cells = [row[0].value for row in xlsx_cells(["\x01=1+1", "\x1b[31mred", "a\x00b", "tab\tand\nnewline"])[1:]]
-    assert cells == ["'=1+1", "[31mred", "ab", "tab\tand\nnewline"]
+    cells = [row[0] for row in xlsx_cells(["\x01=1+1", "\x1b[31mred", "a\x00b", "tab\tand\nnewline"])[1:]]
+    assert [c.value for c in cells] == ["=1+1", "[31mred", "ab", "tab\tand\nnewline"]
+    assert [bool(c.quotePrefix) for c in cells] == [True, False, False, False]
 
 
 @pytest.mark.parametrize("filename", ["claim-A/B:C[1]*?", "statement-\r\nX-Injected: 1", "=cmd", "", "a" * 80])
@@ -100,10 +106,14 @@ def test_no_exported_cell_can_run_as_a_formula(values):
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")) or re.fullmatch(r"-\d+(\.\d+)?", cell, re.A)
         else:
             assert cell == str(value)
-    for row in xlsx_cells(values)[1:]:
+    for row, value in zip(xlsx_cells(values)[1:], values):
         assert row[0].data_type != "f"
         if isinstance(row[0].value, str):
-            assert not row[0].value.startswith(("=", "+", "@", "\t", "\r"))
+            assert row[0].data_type == "s"
+            if row[0].value.startswith(("=", "+", "-", "@", "\t", "\r")):
+                assert row[0].quotePrefix
+        if isinstance(value, str) and value and not any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+            assert row[0].value.replace("\r\n", "\n").replace("\r", "\n") == value.replace("\r\n", "\n").replace("\r", "\n")
 
 
 @pytest.mark.django_db
@@ -122,6 +132,8 @@ def test_a_list_page_exports_hostile_records_neutralised(client_as):
     sheet = load_workbook(io.BytesIO(response.content)).active
     values = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
-    assert ["'=HYPERLINK(\"http://example.invalid\")", "'@SUM(A1:A9)"] in [row[3:5] for row in values]
-    assert ["'-2+3+cmd|' /C calc'!A0", "[31mPAYER"] in [row[3:5] for row in values]
+    assert ["=HYPERLINK(\"http://example.invalid\")", "@SUM(A1:A9)"] in [row[3:5] for row in values]
+    assert ["-2+3+cmd|' /C calc'!A0", "[31mPAYER"] in [row[3:5] for row in values]
+    hostile = [row for row in sheet.iter_rows(min_row=2) if row[3].value.startswith(("=", "-"))]
+    assert len(hostile) == 2 and all(row[3].quotePrefix and row[3].data_type == "s" for row in hostile)
     assert 12.5 in [row[1] for row in values]

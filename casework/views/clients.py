@@ -6,7 +6,7 @@ from django.utils import timezone
 from casework import exports, history, selectors, services
 from casework.correspondence import letter_recipient
 from casework.panels import client_panels_for
-from casework.exports import Column, personal_export_response, requested_format
+from casework.exports import MONEY, Column, personal_export_response, requested_format
 from casework.forms import ClientForm, DeathForm, EndRepresentativeForm, LedgerEntryForm, RepresentativeForm, ReverseEntryForm, StatementFilterForm
 from casework.models import Client, ControlRequest, LedgerEntry, RecordAccess, Representative
 from casework.roles import CASEWORKERS, CLIENT_EDITORS, LEDGER_POSTERS, LEDGER_REVERSERS, READERS, Role, has_any_role
@@ -21,9 +21,9 @@ STATEMENT_COLUMNS = [
     Column("Type", lambda l: l.entry.get_kind_display()),
     Column("Reference", lambda l: l.entry.reference),
     Column("Description", lambda l: l.entry.description),
-    Column("Debit", lambda l: l.entry.amount if l.entry.amount > 0 else None),
-    Column("Credit", lambda l: -l.entry.amount if l.entry.amount < 0 else None),
-    Column("Balance", lambda l: l.balance),
+    Column("Debit", lambda l: l.entry.amount if l.entry.amount > 0 else None, kind=MONEY),
+    Column("Credit", lambda l: -l.entry.amount if l.entry.amount < 0 else None, kind=MONEY),
+    Column("Balance", lambda l: l.balance, kind=MONEY),
     Column("Posted by", lambda l: l.entry.posted_by.get_username()),
     Column("Reverses", lambda l: l.entry.reverses.reference if l.entry.reverses_id else ""),
     Column("Reason", lambda l: l.entry.reason),
@@ -202,7 +202,7 @@ HISTORY_COLUMNS = [
     Column("Record", lambda r: r.record),
     Column("What happened", lambda r: r.summary),
     Column("Values", lambda r: r.changes_text),
-    Column("Amount", lambda r: r.amount),
+    Column("Amount", lambda r: r.amount, kind=MONEY),
     Column("Reason or note", lambda r: r.reason),
 ]
 

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.exports import Column, personal_export_response, requested_format
+from casework.exports import MONEY, Column, personal_export_response, requested_format
 from casework.forms import GovForm
 from casework.models import ControlAction, ControlRequest, ControlRequestStatus, MoneyAction
 from casework.money import ZERO, format_pounds, to_pennies
@@ -40,7 +40,7 @@ REQUEST_COLUMNS = [
     Column("What", lambda r: r.get_action_display()),
     Column("Account", lambda r: r.subject),
     Column("Summary", lambda r: r.summary),
-    Column("Amount", lambda r: r.amount),
+    Column("Amount", lambda r: r.amount, kind=MONEY),
     Column("Status", lambda r: r.get_status_display()),
     Column("Asked by", lambda r: _who(r.requested_by)),
     Column("Asked", lambda r: r.requested_at),
@@ -189,7 +189,7 @@ SEPARATION_COLUMNS = [
     Column("Account", lambda m: m.subject),
     Column("Reference", lambda m: m.reference),
     Column("Summary", lambda m: m.summary),
-    Column("Amount", lambda m: m.amount),
+    Column("Amount", lambda m: m.amount, kind=MONEY),
     Column("Maker", lambda m: _who(m.maker)),
     Column("Made", lambda m: m.made_at),
     Column("Checker", lambda m: _who(m.checker) if m.checker_id else "Done alone, within the maker's limit"),

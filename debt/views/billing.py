@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from casework.exports import Column, personal_export_response, requested_format
+from casework.exports import MONEY, Column, personal_export_response, requested_format
 from casework.models import Client, ControlAction, ControlRequest
 from casework.money import format_pounds
 from casework.roles import READERS, Role, has_any_role
@@ -33,15 +33,15 @@ INVOICE_COLUMNS = [
     Column("Number", lambda i: i.number), Column("Client reference", lambda i: i.client.reference),
     Column("Client", lambda i: i.client.full_name), Column("Period start", lambda i: i.period_start),
     Column("Period end", lambda i: i.period_end), Column("Issued", lambda i: i.issue_date),
-    Column("Due", lambda i: i.due_date), Column("Total", lambda i: i.total),
+    Column("Due", lambda i: i.due_date), Column("Total", lambda i: i.total, kind=MONEY),
     Column("Corrects", lambda i: i.corrects.number if i.corrects_id else ""), Column("Reason", lambda i: i.reason),
 ]
 PREVIEW_COLUMNS = [
     Column("Client reference", lambda r: r[0].reference), Column("Client", lambda r: r[0].full_name),
     Column("Kind", lambda r: r[1].kind), Column("Service", lambda r: r[1].service_name),
     Column("From", lambda r: r[1].date_from), Column("To", lambda r: r[1].date_to), Column("Days", lambda r: r[1].days),
-    Column("Weekly rate", lambda r: r[1].weekly_rate), Column("Cap", lambda r: r[1].cap),
-    Column("Amount", lambda r: r[1].amount), Column("Explanation", lambda r: r[1].explanation),
+    Column("Weekly rate", lambda r: r[1].weekly_rate, kind=MONEY), Column("Cap", lambda r: r[1].cap, kind=MONEY),
+    Column("Amount", lambda r: r[1].amount, kind=MONEY), Column("Explanation", lambda r: r[1].explanation),
     Column("Not invoiced because", lambda r: r[2]),
 ]
 

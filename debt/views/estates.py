@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from casework.correspondence import ESTATE_KINDS
-from casework.exports import Column, personal_export_response, requested_format
+from casework.exports import MONEY, Column, personal_export_response, requested_format
 from casework.forms import GovForm, MoneyField, _date
 from casework.models import Case, Client, Letter, Representative
 from casework.money import format_pounds
@@ -34,9 +34,9 @@ ESTATE_COLUMNS = [
     Column("Probate", lambda e: e.get_probate_status_display()),
     Column("Grant issued", lambda e: e.grant_issued_on),
     Column("Grant reference", lambda e: e.grant_reference),
-    Column("Estimated estate value", lambda e: e.estimated_value),
-    Column("Balance owed", lambda e: e.balance_owed),
-    Column("Payments since death", lambda e: e.payments_since_death),
+    Column("Estimated estate value", lambda e: e.estimated_value, kind=MONEY),
+    Column("Balance owed", lambda e: e.balance_owed, kind=MONEY),
+    Column("Payments since death", lambda e: e.payments_since_death, kind=MONEY),
     Column("Claim sent", lambda e: e.claim_sent_on),
     Column("Next follow-up", lambda e: e.next_follow_up_on if e.stage != EstateStage.CLOSED else None),
     Column("Stage", lambda e: e.get_stage_display()),

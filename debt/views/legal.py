@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.exports import Column, personal_export_response, requested_format
+from casework.exports import MONEY, Column, personal_export_response, requested_format
 from casework.forms import GovForm, MoneyField, _date
 from casework.models import Case, Client
 from casework.money import format_pounds
@@ -39,9 +39,9 @@ REFERRAL_COLUMNS = [
     Column("Reference", lambda r: r.reference),
     Column("Client reference", lambda r: r.client.reference),
     Column("Client", lambda r: r.client.full_name),
-    Column("Amount", lambda r: r.amount),
-    Column("Interest", lambda r: r.interest),
-    Column("Court fee", lambda r: r.court_fee),
+    Column("Amount", lambda r: r.amount, kind=MONEY),
+    Column("Interest", lambda r: r.interest, kind=MONEY),
+    Column("Court fee", lambda r: r.court_fee, kind=MONEY),
     Column("Status", lambda r: r.get_status_display()),
     Column("Requested by", lambda r: r.requested_by.username),
     Column("Requested", lambda r: r.requested_at),

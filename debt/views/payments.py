@@ -9,7 +9,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from casework.exports import Column, export_response, personal_export_response, requested_format
+from casework.exports import MONEY, Column, export_response, personal_export_response, requested_format
 from casework.models import Client, ControlAction, ControlRequest
 from casework.money import format_pounds
 from casework.roles import READERS, Role, has_any_role
@@ -52,10 +52,10 @@ PAYMENT_COLUMNS = [
     Column("Received", lambda p: p.received_on),
     Column("Client reference", lambda p: p.client.reference),
     Column("Client", lambda p: p.client.full_name),
-    Column("Amount", lambda p: p.amount),
+    Column("Amount", lambda p: p.amount, kind=MONEY),
     Column("Method", lambda p: p.get_method_display()),
     Column("Reference", lambda p: p.reference),
-    Column("Allocated", lambda p: p.allocated),
+    Column("Allocated", lambda p: p.allocated, kind=MONEY),
     Column("Import", lambda p: p.import_batch_id),
 ]
 IMPORT_COLUMNS = [
@@ -64,17 +64,17 @@ IMPORT_COLUMNS = [
     Column("File name", lambda b: b.original_name),
     Column("Source", lambda b: IMPORT_SOURCE_LABELS.get(b.source, b.source)),
     Column("Rows", lambda b: b.rows),
-    Column("Total", lambda b: b.total),
+    Column("Total", lambda b: b.total, kind=MONEY),
     Column("Matched rows", lambda b: b.matched_rows),
-    Column("Matched amount", lambda b: b.matched_amount),
+    Column("Matched amount", lambda b: b.matched_amount, kind=MONEY),
     Column("Suspense rows", lambda b: b.suspense_rows),
-    Column("Suspense amount", lambda b: b.suspense_amount),
+    Column("Suspense amount", lambda b: b.suspense_amount, kind=MONEY),
     Column("Still in suspense", lambda b: b.suspense_waiting),
     Column("SHA-256", lambda b: b.sha256),
 ]
 SUSPENSE_COLUMNS = [
     Column("Received", lambda s: s.received_on),
-    Column("Amount", lambda s: s.amount),
+    Column("Amount", lambda s: s.amount, kind=MONEY),
     Column("Method", lambda s: s.get_method_display()),
     Column("Reference", lambda s: s.reference),
     Column("Payer", lambda s: s.payer),

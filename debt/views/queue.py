@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from casework import services
-from casework.exports import Column, personal_export_response, requested_format
+from casework.exports import MONEY, Column, personal_export_response, requested_format
 from casework.forms import BulkAssignForm
 from casework.models import Case, Team
 from casework.roles import QUEUE_MANAGERS, Role, has_any_role
@@ -24,7 +24,7 @@ COLUMNS = [
     Column("Kind", lambda r: r.kind_label),
     Column("Client reference", lambda r: r.client.reference),
     Column("Client", lambda r: r.client.full_name),
-    Column("Amount", lambda r: r.amount),
+    Column("Amount", lambda r: r.amount, kind=MONEY),
     Column("Since", lambda r: r.since),
     Column("Why", lambda r: r.why),
     Column("Case", lambda r: r.case.reference if r.case else ""),

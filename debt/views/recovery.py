@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from casework.exports import Column, personal_export_response, requested_format
+from casework.exports import MONEY, Column, personal_export_response, requested_format
 from casework.forms import GovForm, _date
 from casework.models import Client
 from casework.roles import READERS, Role, has_any_role
@@ -25,7 +25,7 @@ PAGE_SIZE = 25
 LIST_COLUMNS = [
     Column("Client reference", lambda r: r.client.reference), Column("Client", lambda r: r.client.full_name),
     Column("Stage", lambda r: r.stage.name if r.stage_id else ""), Column("Since", lambda r: r.stage_entered_on),
-    Column("Oldest unpaid due", lambda r: r.anchor_date), Column("Overdue balance", lambda r: r.balance),
+    Column("Oldest unpaid due", lambda r: r.anchor_date), Column("Overdue balance", lambda r: r.balance, kind=MONEY),
     Column("Escalated on", lambda r: r.escalated_on), Column("Holds", lambda r: "; ".join(h.reason for h in r.holds)),
 ]
 

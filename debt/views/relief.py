@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.exports import Column, personal_export_response, requested_format
+from casework.exports import MONEY, Column, personal_export_response, requested_format
 from casework.forms import GovForm, MoneyField, _date
 from casework.models import Client
 from casework.roles import READERS, Role, has_any_role
@@ -197,8 +197,8 @@ PLAN_COLUMNS = [
     Column("Plan", lambda p: p.pk),
     Column("Client reference", lambda p: p.client.reference),
     Column("Client", lambda p: p.client.full_name),
-    Column("Total", lambda p: p.total),
-    Column("Instalment", lambda p: p.instalment_amount),
+    Column("Total", lambda p: p.total, kind=MONEY),
+    Column("Instalment", lambda p: p.instalment_amount, kind=MONEY),
     Column("Frequency", lambda p: p.get_frequency_display()),
     Column("Start", lambda p: p.start_date),
     Column("Status", lambda p: p.get_status_display()),

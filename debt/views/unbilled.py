@@ -3,7 +3,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import timezone
 
-from casework.exports import Column, personal_export_response, requested_format
+from casework.exports import MONEY, Column, personal_export_response, requested_format
 from casework.roles import Role
 from casework.views.access import log_record_views, role_required
 
@@ -22,7 +22,7 @@ COLUMNS = [
     Column("About", lambda r: r.subject),
     Column("Why", lambda r: r.why),
     Column("Since", lambda r: r.since),
-    Column("Weekly amount", lambda r: r.amount),
+    Column("Weekly amount", lambda r: r.amount, kind=MONEY),
 ]
 
 

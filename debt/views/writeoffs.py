@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.exports import Column, export_response, personal_export_response, requested_format
+from casework.exports import MONEY, Column, export_response, personal_export_response, requested_format
 from casework.forms import GovForm, MoneyField
 from casework.models import Client
 from casework.money import format_pounds
@@ -30,7 +30,7 @@ WRITEOFF_COLUMNS = [
     Column("Reference", lambda w: w.reference),
     Column("Client reference", lambda w: w.client.reference),
     Column("Client", lambda w: w.client.full_name),
-    Column("Amount", lambda w: w.amount),
+    Column("Amount", lambda w: w.amount, kind=MONEY),
     Column("Reason", lambda w: w.get_reason_display()),
     Column("Status", lambda w: w.get_status_display()),
     Column("Requested by", lambda w: w.requested_by.username),
@@ -45,7 +45,7 @@ LIMITATION_COLUMNS = [
     Column("Client", lambda i: i.client.full_name),
     Column("Due", lambda i: i.due_date),
     Column("Last day to claim", lambda i: i.last_day),
-    Column("Outstanding", lambda i: i.outstanding),
+    Column("Outstanding", lambda i: i.outstanding, kind=MONEY),
 ]
 
 
@@ -181,8 +181,8 @@ def limitation_list(request):
 
 
 AGED_COLUMNS = [Column("Grouped by", lambda r: r[0]), Column("Group", lambda r: r[1].group),
-                *[Column(label, lambda r, label=label: r[1].bands[label]) for label, _, _ in reports.BANDS],
-                Column("Total", lambda r: r[1].total)]
+                *[Column(label, lambda r, label=label: r[1].bands[label], kind=MONEY) for label, _, _ in reports.BANDS],
+                Column("Total", lambda r: r[1].total, kind=MONEY)]
 
 
 @role_required(READERS)

@@ -4,7 +4,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.exports import Column, personal_export_response, requested_format
+from casework.exports import MONEY, Column, personal_export_response, requested_format
 from casework.money import format_pounds
 from casework.roles import has_any_role
 from casework.views.access import log_record_views, role_required
@@ -23,8 +23,8 @@ AGREEMENT_COLUMNS = [
     Column("Recipient", lambda a: a.recipient),
     Column("Recipient kind", lambda a: a.get_recipient_kind_display()),
     Column("Team", lambda a: a.team.name),
-    Column("Weekly budget", lambda a: a.weekly_budget),
-    Column("Weekly contribution", lambda a: a.weekly_contribution),
+    Column("Weekly budget", lambda a: a.weekly_budget, kind=MONEY),
+    Column("Weekly contribution", lambda a: a.weekly_contribution, kind=MONEY),
     Column("Frequency", lambda a: a.get_frequency_display()),
     Column("Account type", lambda a: a.get_account_type_display()),
     Column("Start", lambda a: a.start_date),
@@ -38,9 +38,9 @@ PAYMENT_COLUMNS = [
     Column("Client", lambda p: p.agreement.client.full_name),
     Column("Period start", lambda p: p.period_start),
     Column("Period end", lambda p: p.period_end),
-    Column("Due", lambda p: p.due_amount),
-    Column("Reduction", lambda p: p.reduction),
-    Column("Paid", lambda p: p.amount),
+    Column("Due", lambda p: p.due_amount, kind=MONEY),
+    Column("Reduction", lambda p: p.reduction, kind=MONEY),
+    Column("Paid", lambda p: p.amount, kind=MONEY),
     Column("Source", lambda p: p.get_source_display()),
 ]
 DUE_COLUMNS = [

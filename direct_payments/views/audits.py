@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from casework.exports import Column, personal_export_response, requested_format
+from casework.exports import MONEY, Column, personal_export_response, requested_format
 from casework.money import format_pounds
 from casework.roles import has_any_role
 from casework.services import DomainError
@@ -39,8 +39,8 @@ LINE_COLUMNS = [
     Column("Date", lambda l: l.date),
     Column("Description", lambda l: l.description),
     Column("Payee", lambda l: l.payee),
-    Column("Amount", lambda l: l.amount),
-    Column("Balance", lambda l: l.balance),
+    Column("Amount", lambda l: l.amount, kind=MONEY),
+    Column("Balance", lambda l: l.balance, kind=MONEY),
     Column("Category", lambda l: l.get_category_display()),
     Column("Matched council payment", lambda l: l.matched_payment_id),
     Column("File", lambda l: l.upload.original_name),
@@ -53,7 +53,7 @@ RECOVERY_COLUMNS = [
     Column("Team", lambda r: r.audit.agreement.team.name),
     Column("Basis", lambda r: r.get_basis_display()),
     Column("Route", lambda r: r.get_route_display()),
-    Column("Amount", lambda r: r.amount),
+    Column("Amount", lambda r: r.amount, kind=MONEY),
     Column("Status", lambda r: r.get_status_display()),
     Column("Asked by", lambda r: r.requested_by.get_full_name() or r.requested_by.username),
     Column("Asked on", lambda r: r.requested_at),

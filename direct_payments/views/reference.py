@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.exports import Column, export_response, requested_format
+from casework.exports import MONEY, Column, export_response, requested_format
 from casework.roles import has_any_role
 from casework.views.access import role_required
 from casework.views.forms import handle
@@ -41,7 +41,7 @@ RECOVERED_COLUMNS = [
     Column("Team", lambda r: r["team"]),
     Column("Route", lambda r: r["route_label"]),
     Column("Recoveries", lambda r: r["count"]),
-    Column("Total", lambda r: r["total"]),
+    Column("Total", lambda r: r["total"], kind=MONEY),
 ]
 
 

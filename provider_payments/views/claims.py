@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from casework.exports import Column, personal_export_response, requested_format
+from casework.exports import MONEY, NUMBER, Column, personal_export_response, requested_format
 from casework.models import ControlRequest
 from casework.money import format_pounds
 from casework.roles import has_any_role
@@ -23,22 +23,22 @@ CLAIM_COLUMNS = [
     Column("Provider", lambda c: c.provider.name), Column("Reference", lambda c: c.reference),
     Column("Source", lambda c: c.get_source_display()), Column("Period start", lambda c: c.period_start),
     Column("Period end", lambda c: c.period_end), Column("Status", lambda c: c.get_status_display()),
-    Column("Commissioned cost", lambda c: c.commissioned_cost),
+    Column("Commissioned cost", lambda c: c.commissioned_cost, kind=MONEY),
 ]
 LINE_COLUMNS = [
     Column("Row", lambda l: l.row_number), Column("Client", lambda l: l.client_reference),
     Column("Service", lambda l: l.service_code), Column("Date", lambda l: l.service_date),
     Column("Start", lambda l: l.start_time.strftime("%H:%M") if l.start_time else ""),
     Column("Planned minutes", lambda l: l.planned_minutes), Column("Actual minutes", lambda l: l.actual_minutes),
-    Column("Units", lambda l: l.units), Column("Claimed", lambda l: l.amount),
-    Column("Payable", lambda l: l.payable_amount), Column("Result", lambda l: l.get_result_display()),
+    Column("Units", lambda l: l.units, kind=NUMBER), Column("Claimed", lambda l: l.amount, kind=MONEY),
+    Column("Payable", lambda l: l.payable_amount, kind=MONEY), Column("Result", lambda l: l.get_result_display()),
     Column("Reason", lambda l: l.reason), Column("Override note", lambda l: l.override_note),
 ]
 RESULT_TAGS = {LineResult.ACCEPTED: "green", LineResult.ADJUSTED: "yellow", LineResult.REJECTED: "red"}
 DISPUTE_COLUMNS = [
     Column("Dispute", lambda d: d.reference), Column("Provider", lambda d: d.provider.name),
     Column("Claim", lambda d: d.claim.reference), Column("Opened", lambda d: d.opened_at),
-    Column("Status", lambda d: d.get_status_display()), Column("Outcome amount", lambda d: d.outcome_amount),
+    Column("Status", lambda d: d.get_status_display()), Column("Outcome amount", lambda d: d.outcome_amount, kind=MONEY),
 ]
 
 

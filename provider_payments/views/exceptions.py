@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from casework.exports import Column, export_response, requested_format
+from casework.exports import MONEY, Column, export_response, requested_format
 from casework.forms import GovForm, MoneyField, _date
 from casework.models import Area
 from casework.money import format_pounds
@@ -51,10 +51,11 @@ EXCEPTION_COLUMNS = [
     Column("Exception", lambda e: e.reference), Column("Package", lambda e: e.package.reference),
     Column("Client", lambda e: e.package.client.reference), Column("Provider", lambda e: e.package.provider.name),
     Column("Service", lambda e: e.package.service_type.name), Column("Area", lambda e: e.area or ""),
-    Column("Rules", _rules), Column("Cost a week", lambda e: e.weekly_cost), Column("Guide a week", lambda e: e.weekly_guide),
+    Column("Rules", _rules), Column("Cost a week", lambda e: e.weekly_cost, kind=MONEY),
+    Column("Guide a week", lambda e: e.weekly_guide, kind=MONEY),
     Column("Detected", lambda e: e.detected_on), Column("Status", lambda e: e.get_status_display()),
-    Column("Outcome", lambda e: e.get_outcome_display()), Column("Weekly saving", lambda e: e.weekly_saving),
-    Column("Full-year saving", lambda e: e.full_year_saving),
+    Column("Outcome", lambda e: e.get_outcome_display()), Column("Weekly saving", lambda e: e.weekly_saving, kind=MONEY),
+    Column("Full-year saving", lambda e: e.full_year_saving, kind=MONEY),
     Column("No-saving reason", lambda e: e.no_saving_reason or ""), Column("Closed", lambda e: e.closed_on),
 ]
 #: The columns shown on the list page (the exports have every column).
@@ -62,8 +63,8 @@ SCREEN_COLUMNS = ("Exception", "Client", "Provider", "Service", "Rules", "Cost a
                   "Weekly saving")
 SAVINGS_COLUMNS = [
     Column("Grouped by", lambda r: r[0]), Column("Group", lambda r: r[1].label), Column("Closed", lambda r: r[1].closed),
-    Column("With a saving", lambda r: r[1].with_saving), Column("Weekly saving", lambda r: r[1].weekly_saving),
-    Column("Full-year saving", lambda r: r[1].full_year_saving),
+    Column("With a saving", lambda r: r[1].with_saving), Column("Weekly saving", lambda r: r[1].weekly_saving, kind=MONEY),
+    Column("Full-year saving", lambda r: r[1].full_year_saving, kind=MONEY),
 ]
 
 

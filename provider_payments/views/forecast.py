@@ -4,7 +4,7 @@ from django import forms
 from django.shortcuts import render
 from django.utils import timezone
 
-from casework.exports import Column, export_response, requested_format
+from casework.exports import MONEY, Column, export_response, requested_format
 from casework.models import Area, Team
 from casework.views.access import role_required
 
@@ -20,11 +20,11 @@ BAR_HEIGHT = 30
 EXPORT_COLUMNS = [
     Column("Grouped by", lambda r: r[0]),
     Column("Group", lambda r: r[1].group),
-    Column("Paid so far", lambda r: r[1].actual),
-    Column("Committed forecast", lambda r: r[1].committed),
-    Column("Expected outturn", lambda r: r[1].outturn),
-    Column("Provisional placements", lambda r: r[1].provisional),
-    Column("Outturn with provisional", lambda r: r[1].with_provisional),
+    Column("Paid so far", lambda r: r[1].actual, kind=MONEY),
+    Column("Committed forecast", lambda r: r[1].committed, kind=MONEY),
+    Column("Expected outturn", lambda r: r[1].outturn, kind=MONEY),
+    Column("Provisional placements", lambda r: r[1].provisional, kind=MONEY),
+    Column("Outturn with provisional", lambda r: r[1].with_provisional, kind=MONEY),
 ]
 
 

@@ -4,7 +4,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.exports import Column, export_response, requested_format
+from casework.exports import MONEY, NUMBER, Column, export_response, requested_format
 from casework.models import Client
 from casework.money import format_pounds
 from casework.roles import has_any_role
@@ -33,17 +33,18 @@ from .common import LEADERS, VIEWERS, WORKERS, cell, form_page, list_page, money
 PACKAGE_COLUMNS = [
     Column("Package", lambda p: p.reference), Column("Client", lambda p: p.client.reference),
     Column("Provider", lambda p: p.provider.name), Column("Service", lambda p: p.service_type.name),
-    Column("Band", lambda p: p.band.name), Column("Units a week", lambda p: p.units_per_week),
-    Column("Agreed rate", lambda p: p.agreed_rate), Column("Start", lambda p: p.start_date),
+    Column("Band", lambda p: p.band.name), Column("Units a week", lambda p: p.units_per_week, kind=NUMBER),
+    Column("Agreed rate", lambda p: p.agreed_rate, kind=MONEY), Column("Start", lambda p: p.start_date),
     Column("End", lambda p: p.end_date), Column("Status", lambda p: p.get_status_display()),
-    Column("Cost a week today", lambda p: package_cost_per_week(p, timezone.localdate())),
+    Column("Cost a week today", lambda p: package_cost_per_week(p, timezone.localdate()), kind=MONEY),
 ]
 OVERPAYMENT_COLUMNS = [
     Column("Overpayment", lambda o: o.reference), Column("Provider", lambda o: o.provider.name),
-    Column("Amount", lambda o: o.amount), Column("Found by", lambda o: o.get_source_display()),
+    Column("Amount", lambda o: o.amount, kind=MONEY), Column("Found by", lambda o: o.get_source_display()),
     Column("Recovery", lambda o: o.get_method_display()), Column("Status", lambda o: o.get_status_display()),
     Column("Description", lambda o: o.description),
-    Column("Waived", lambda o: o.waived_total), Column("Still owed", lambda o: overpayment_waivers.still_owed(o)),
+    Column("Waived", lambda o: o.waived_total, kind=MONEY),
+    Column("Still owed", lambda o: overpayment_waivers.still_owed(o), kind=MONEY),
 ]
 UPLIFT_COLUMNS = [
     Column("Uplift", lambda u: u.name), Column("Effective from", lambda u: u.effective_from),
@@ -52,7 +53,7 @@ UPLIFT_COLUMNS = [
 ]
 URGENT_COLUMNS = [
     Column("Requested", lambda u: u.requested_at), Column("Provider", lambda u: u.provider.name),
-    Column("Amount", lambda u: u.amount), Column("Method", lambda u: u.get_method_display()),
+    Column("Amount", lambda u: u.amount, kind=MONEY), Column("Method", lambda u: u.get_method_display()),
     Column("Reason", lambda u: u.reason), Column("Status", lambda u: u.get_status_display()),
     Column("Paid on", lambda u: u.paid_on),
 ]
@@ -229,10 +230,11 @@ def uplift_create(request):
 
 PREVIEW_COLUMNS = [
     Column("Provider", lambda r: r.rate.provider.name), Column("Service", lambda r: r.rate.service_type.name),
-    Column("Band", lambda r: r.rate.band.name), Column("Rate before", lambda r: r.before),
-    Column("Rate after", lambda r: r.after), Column("Packages", lambda r: r.packages),
-    Column("Weekly cost before", lambda r: r.weekly_before), Column("Weekly cost after", lambda r: r.weekly_after),
-    Column("Weekly change", lambda r: r.weekly_change),
+    Column("Band", lambda r: r.rate.band.name), Column("Rate before", lambda r: r.before, kind=MONEY),
+    Column("Rate after", lambda r: r.after, kind=MONEY), Column("Packages", lambda r: r.packages),
+    Column("Weekly cost before", lambda r: r.weekly_before, kind=MONEY),
+    Column("Weekly cost after", lambda r: r.weekly_after, kind=MONEY),
+    Column("Weekly change", lambda r: r.weekly_change, kind=MONEY),
 ]
 
 

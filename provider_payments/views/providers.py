@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from casework.exports import Column
+from casework.exports import MONEY, Column
 from casework.money import format_pounds
 from casework.roles import has_any_role
 from casework.views.access import log_record_views, role_required
@@ -28,7 +28,7 @@ PROVIDER_COLUMNS = [
 ]
 RATE_COLUMNS = [
     Column("Provider", lambda r: r.provider.name), Column("Service", lambda r: r.service_type.name),
-    Column("Band", lambda r: r.band.name), Column("Rate", lambda r: r.rate),
+    Column("Band", lambda r: r.band.name), Column("Rate", lambda r: r.rate, kind=MONEY),
     Column("Effective from", lambda r: r.effective_from), Column("Uplift", lambda r: r.uplift or ""),
     Column("Withdrawn", lambda r: r.withdrawn_at),
 ]

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.exports import Column, export_response, requested_format
+from casework.exports import MONEY, Column, export_response, requested_format
 from casework.money import format_pounds
 from casework.roles import has_any_role
 from casework.runs.services import run_start
@@ -28,17 +28,18 @@ from .common import LEADERS, VIEWERS, cell, form_page, list_page, money
 RUN_COLUMNS = [
     Column("Run", lambda r: r.reference), Column("Payment date", lambda r: r.payment_date),
     Column("Status", lambda r: r.get_status_display()), Column("Payments", lambda r: r.payment_count),
-    Column("Total", lambda r: r.total), Column("Released", lambda r: r.released_at),
+    Column("Total", lambda r: r.total, kind=MONEY), Column("Released", lambda r: r.released_at),
 ]
 EXCEPTION_COLUMNS = [
     Column("Exception", lambda e: e["kind"]), Column("Provider", lambda e: e["provider"]),
-    Column("Reference", lambda e: e["reference"]), Column("Amount", lambda e: e["amount"]),
+    Column("Reference", lambda e: e["reference"]), Column("Amount", lambda e: e["amount"], kind=MONEY),
     Column("Detail", lambda e: e["detail"]), Column("By", lambda e: e["who"]), Column("When", lambda e: e["when"]),
     Column("Why", lambda e: e["why"]), Column("Approved by", lambda e: e["approved_by"]),
 ]
 PAYMENT_COLUMNS = [
     Column("Provider", lambda p: p.provider.name), Column("Supplier number", lambda p: p.provider.supplier_number),
-    Column("Gross", lambda p: p.gross), Column("Offset", lambda p: p.offset), Column("Net", lambda p: p.net),
+    Column("Gross", lambda p: p.gross, kind=MONEY), Column("Offset", lambda p: p.offset, kind=MONEY),
+    Column("Net", lambda p: p.net, kind=MONEY),
     Column("Bacs reference", lambda p: p.bacs_reference),
 ]
 
