@@ -187,8 +187,9 @@ def _read_row(number: int, raw: list[str], index: dict, mapping: Mapping, proble
     except ValueError as exc:
         problems.append(f"Row {number}, date: {exc}")
         on = None
-    description = _cell(raw, index, "description")
-    payee = _cell(raw, index, "payee")
+    # NatWest and others start text cells with an apostrophe, a spreadsheet's "this is text" mark
+    description = _cell(raw, index, "description").removeprefix("'").strip()
+    payee = _cell(raw, index, "payee").removeprefix("'").strip()
     if not description and not payee:
         problems.append(f"Row {number}, description: the description is missing")
     amount = _row_amount(number, raw, index, mapping, problems)
