@@ -373,8 +373,9 @@ class StatementLine(models.Model):
     balance = money_field()
     category = models.CharField(max_length=20, choices=Category.choices, default=Category.OTHER)
     category_rule = models.ForeignKey("CategoryRule", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    matched_payment = models.OneToOneField(DirectPayment, on_delete=models.PROTECT, null=True, blank=True,
-                                           related_name="statement_line")
+    #: a ForeignKey, not one-to-one: a payment may arrive split over two or three lines (rules.reconcile)
+    matched_payment = models.ForeignKey(DirectPayment, on_delete=models.PROTECT, null=True, blank=True,
+                                        related_name="statement_lines")
     fingerprint = models.CharField(max_length=64)
 
     class Meta:

@@ -334,9 +334,10 @@ def test_the_payments_file_reads_bank_forms(db, income_officer):
     amounts = sorted([p.amount for p in Payment.objects.filter(import_batch=batch)]
                      + [s.amount for s in SuspensePayment.objects.filter(import_batch=batch)])
     assert amounts == [D("12.50"), D("1234.50")]
-    payers = {p.payer for p in Payment.objects.filter(import_batch=batch)} | {
-        s.payer for s in SuspensePayment.objects.filter(import_batch=batch)}
-    assert payers == {"J SMITH", "Zoë Café"}
+    references = {p.reference for p in Payment.objects.filter(import_batch=batch)} | {
+        s.reference for s in SuspensePayment.objects.filter(import_batch=batch)}
+    assert references == {"BACS 1", "CARD 2"}
+    assert SuspensePayment.objects.get(import_batch=batch, reference="CARD 2").payer == "Zoë Café"
 
 
 def test_a_payments_file_with_a_bad_row_names_it_and_writes_nothing(db, income_officer):
