@@ -375,3 +375,36 @@ def test_a_provider_claim_file_with_the_wrong_separator_is_refused(claim_provide
                      period_start=date(2026, 3, 23), period_end=date(2026, 4, 19), data=text.encode(),
                      filename="claim.csv", actor=provider_officer())
     assert ClaimLine.objects.count() == 0
+
+
+# The upload page ---------------------------------------------------------------------------------
+
+def _page_upload(client, audit, sample: str, **fields):
+    from django.urls import reverse
+
+    from casework.roles import Role
+
+    from .conftest import sign_in
+
+    officer = UserFactory(username="dp-officer", roles=[Role.DIRECT_PAYMENT_OFFICER])
+    http = sign_in(client, officer)
+    return http.post(reverse("direct_payments:statement_upload", args=[audit.pk]), {
+        "kind": "bank_csv", "file": SimpleUploadedFile(sample, (SAMPLES / sample).read_bytes(), "text/csv"), **fields})
+
+
+def test_the_upload_page_takes_a_known_bank_by_name_and_the_balances_it_lacks(client, april_audit):
+    response = _page_upload(client, april_audit, "barclays.csv", bank_name="Barclays", opening_balance="1,000.00",
+                            closing_balance="£2,023.10")
+    assert response.status_code == 302
+    upload = april_audit.uploads.get()
+    assert (upload.rows, upload.balances_entered, upload.bank_format.amount_column) == (9, True, "Amount")
+
+
+def test_the_upload_page_refuses_balances_that_do_not_agree_naming_both(client, april_audit):
+    response = _page_upload(client, april_audit, "barclays.csv", bank_name="Barclays", opening_balance="1000.00",
+                            closing_balance="2000.00")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "the opening balance £1,000.00 plus the lines (£1,023.10) makes £2,023.10, not the closing balance " \
+           "£2,000.00" in page
+    assert not april_audit.uploads.exists()
