@@ -101,8 +101,9 @@ class UploadForm(GovForm):
                                           "TSB, Monzo, Starling Bank, Allpay prepaid card and PFS prepaid card "
                                           "need only their name; any other bank needs its columns below")
     date_column = forms.CharField(label="Date column", max_length=60, required=False)
-    date_format = forms.ChoiceField(label="Dates look like", choices=DateFormat.choices, required=False,
-                                    initial=DateFormat.UK)
+    date_format = forms.ChoiceField(label="Dates usually look like", choices=DateFormat.choices, required=False,
+                                    initial=DateFormat.UK,
+                                    help_text="Saved with the bank. Dates in any UK form are read, day before month")
     description_column = forms.CharField(label="Description column", max_length=60, required=False)
     payee_column = forms.CharField(label="Payee column (if it has one)", max_length=60, required=False)
     amount_column = forms.CharField(label="Amount column (one signed amount, minus for money out)", max_length=60,
