@@ -3,28 +3,24 @@
 Every row is checked before anything is written; all the problems are reported at once, each as
 "Row 7, amount: '12.3.4' is not an amount", counting rows as a spreadsheet does (the header is row 1).
 """
-import csv
 import hashlib
-import io
-import itertools
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from django.utils import timezone
 
-from casework.money import DECIMAL_PLACES, MAX_DIGITS, MoneyError, format_pounds, parse_money
+from casework import tabular
+from casework.money import DECIMAL_PLACES, MAX_DIGITS, format_pounds
 from casework.services import DomainError
 
 from .constants import PaymentMethod
 
 REQUIRED_COLUMNS = ("date", "amount", "method", "reference")
 OPTIONAL_COLUMNS = ("client_reference", "payer")
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 MAX_BYTES = 5 * 1024 * 1024
-#: A NUL byte means UTF-16 or a binary file (and PostgreSQL text cannot hold one either).
-NUL_PROBLEM = "The file has NUL (zero) bytes, so it is not a CSV file: save it as \"CSV UTF-8\" and try again"
+NUL_PROBLEM = tabular.NUL_PROBLEM
 #: The file's total is stored as money (MAX_DIGITS digits, DECIMAL_PLACES of them pence).
 MAX_FILE_TOTAL = Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES)
 
@@ -61,18 +57,18 @@ def storage_name(name: str, default: str) -> str:
 
 
 def parse_payment_file(data: bytes) -> list[PaymentRow]:
-    """Every row of the file, or ImportRejected listing every problem found."""
-    text = _decode(data)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    _check_header(_csv_step(reader, 1, lambda: reader.fieldnames))
+    """Every row of the file, or ImportRejected listing every problem found. The file is read by
+    casework/tabular.py: any of the encodings senders use, the header under preamble lines, summary
+    lines under the last row left out, amounts and dates in the forms banks print them."""
+    try:
+        table = tabular.read_table(data, required=REQUIRED_COLUMNS, max_bytes=MAX_BYTES, key="date")
+    except tabular.MissingColumns as exc:
+        raise ImportRejected([f"Row {exc.row}: the header has no '{column}' column" for column in exc.missing]) from None
+    except tabular.FileProblem as exc:
+        raise ImportRejected(exc.problems) from None
     rows, problems = [], []
-    records = iter(reader)
-    for number in itertools.count(2):
-        raw = _csv_step(reader, number, lambda: next(records, None))
-        if raw is None:
-            break
-        clean = {(k or "").strip().lower(): (v or "").strip() if isinstance(v, str) else "" for k, v in raw.items()}
-        row, row_problems = _parse_row(number, clean)
+    for number, raw in table.rows:
+        row, row_problems = _parse_row(number, table.record(raw))
         problems += row_problems
         if row:
             rows.append(row)
@@ -84,36 +80,6 @@ def parse_payment_file(data: bytes) -> list[PaymentRow]:
         raise ImportRejected([f"The payments add up to more than {format_pounds(MAX_FILE_TOTAL - Decimal('0.01'))}: "
                               "split the file"])
     return rows
-
-
-def _csv_step(reader, number: int, step):
-    """One step of the CSV reader; a row Python's csv module cannot read (a cell over its field
-    size limit, say) refuses the file, naming the row."""
-    try:
-        return step()
-    except csv.Error as exc:
-        raise ImportRejected([f"Row {number}: this row cannot be read as CSV ({exc})"]) from None
-
-
-def _decode(data: bytes) -> str:
-    if not data.strip():
-        raise ImportRejected(["The file is empty"])
-    if len(data) > MAX_BYTES:
-        raise ImportRejected([f"The file is larger than {MAX_BYTES // (1024 * 1024)}MB"])
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ImportRejected(["The file is not saved as UTF-8 text: save it as \"CSV UTF-8\" and try again"]) from None
-    if "\x00" in text:
-        raise ImportRejected([NUL_PROBLEM])
-    return text
-
-
-def _check_header(fieldnames: list[str] | None) -> None:
-    present = {(name or "").strip().lower() for name in fieldnames or []}
-    missing = [column for column in REQUIRED_COLUMNS if column not in present]
-    if missing:
-        raise ImportRejected([f"Row 1: the header has no '{column}' column" for column in missing])
 
 
 def _parse_row(number: int, raw: dict[str, str]) -> tuple[PaymentRow | None, list[str]]:
@@ -143,23 +109,21 @@ def _parse_row(number: int, raw: dict[str, str]) -> tuple[PaymentRow | None, lis
 
 
 def _parse_date(text: str, problem) -> date | None:
-    for fmt in DATE_FORMATS:
-        try:
-            value = datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-        if value > timezone.localdate():
-            problem("date", f"'{text}' is in the future")
-            return None
-        return value
-    problem("date", f"'{text}' is not a date (use YYYY-MM-DD or DD/MM/YYYY)")
-    return None
+    try:
+        value = tabular.parse_date(text)
+    except ValueError as exc:
+        problem("date", str(exc))
+        return None
+    if value > timezone.localdate():
+        problem("date", f"'{text}' is in the future")
+        return None
+    return value
 
 
 def _parse_amount(text: str, problem) -> Decimal | None:
     try:
-        amount = parse_money(text)
-    except (MoneyError, ArithmeticError):  # ArithmeticError: decimal.InvalidOperation for '1e999999'
+        amount = tabular.parse_amount(text)
+    except ValueError:
         problem("amount", f"'{text}' is not an amount")
         return None
     if amount <= 0:

@@ -92,20 +92,29 @@ class UploadForm(GovForm):
     kind = forms.ChoiceField(label="What kind of statement is it?", choices=StatementKind.choices,
                              widget=forms.RadioSelect, initial=StatementKind.BANK_CSV)
     file = forms.FileField(label="Statement file (CSV)")
-    bank = forms.ModelChoiceField(label="Bank (for a bank statement)", queryset=BankFormat.objects.all(),
-                                  required=False, empty_label="A bank not listed: map its columns below",
-                                  help_text="A bank listed here has its columns saved: nothing else to fill in")
-    bank_name = forms.CharField(label="New bank's name", max_length=100, required=False)
+    bank = forms.ModelChoiceField(label="Bank or card provider", queryset=BankFormat.objects.all(),
+                                  required=False, empty_label="A bank not listed: name it below",
+                                  help_text="A bank listed here has its columns saved: nothing else to fill in. "
+                                            "Leave a prepaid card statement on this choice for the standard card export")
+    bank_name = forms.CharField(label="New bank's name", max_length=100, required=False,
+                                help_text="Barclays, Lloyds Bank, Halifax, NatWest, HSBC UK, Santander, Nationwide, "
+                                          "TSB, Monzo, Starling Bank, Allpay prepaid card and PFS prepaid card "
+                                          "need only their name; any other bank needs its columns below")
     date_column = forms.CharField(label="Date column", max_length=60, required=False)
-    date_format = forms.ChoiceField(label="Dates look like", choices=DateFormat.choices, required=False,
-                                    initial=DateFormat.UK)
+    date_format = forms.ChoiceField(label="Dates usually look like", choices=DateFormat.choices, required=False,
+                                    initial=DateFormat.UK,
+                                    help_text="Saved with the bank. Dates in any UK form are read, day before month")
     description_column = forms.CharField(label="Description column", max_length=60, required=False)
     payee_column = forms.CharField(label="Payee column (if it has one)", max_length=60, required=False)
     amount_column = forms.CharField(label="Amount column (one signed amount, minus for money out)", max_length=60,
                                     required=False)
     paid_in_column = forms.CharField(label="Or: paid in column", max_length=60, required=False)
     paid_out_column = forms.CharField(label="And: paid out column", max_length=60, required=False)
-    balance_column = forms.CharField(label="Balance column", max_length=60, required=False)
+    balance_column = forms.CharField(label="Balance column (if it has one)", max_length=60, required=False)
+    opening_balance = MoneyField(label="Opening balance on the statement, in pounds", required=False,
+                                 help_text="Needed when the file has no balance column (a minus sign if overdrawn)")
+    closing_balance = MoneyField(label="Closing balance on the statement, in pounds", required=False,
+                                 help_text="The lines must take the opening balance to exactly this figure")
 
     def clean(self):
         data = super().clean()

@@ -63,7 +63,8 @@ class Policy(models.Model):
     higher_risk_interval_months = models.PositiveSmallIntegerField(default=6)
     statement_days = models.PositiveSmallIntegerField(default=28, help_text="Days the recipient has to send statements")
     reminder_after_days = models.PositiveSmallIntegerField(default=7, help_text="Days after the statements were due")
-    payment_match_days = models.PositiveSmallIntegerField(default=5, help_text="Days a council payment may take to arrive")
+    payment_match_days = models.PositiveSmallIntegerField(
+        default=5, help_text="Working days a council payment may take to arrive (after a weekend or bank holiday)")
     repeated_issue_audits = models.PositiveSmallIntegerField(
         default=2, help_text="Audits with an outcome other than satisfactory that make a recipient one with repeated issues")
     history = HistoricalRecords()
@@ -299,7 +300,9 @@ class AuditReminder(AppendOnlyModel):
 class BankFormat(models.Model):
     """How one bank's CSV export names its columns, saved the first time a statement from that
     bank is uploaded so the next one needs no mapping. Money is either one signed `amount`
-    column (negative = out) or a `paid_in` and a `paid_out` column."""
+    column (negative = out) or a `paid_in` and a `paid_out` column. A bank whose export has no
+    balance column leaves `balance_column` blank: its statements need the opening and closing
+    balance entered on upload. Prepaid card providers (Allpay, PFS) are saved the same way."""
 
     name = models.CharField("bank", max_length=100, unique=True)
     date_column = models.CharField(max_length=60)
@@ -309,7 +312,8 @@ class BankFormat(models.Model):
     amount_column = models.CharField(max_length=60, blank=True)
     paid_in_column = models.CharField(max_length=60, blank=True)
     paid_out_column = models.CharField(max_length=60, blank=True)
-    balance_column = models.CharField(max_length=60)
+    balance_column = models.CharField(max_length=60, blank=True,
+                                      help_text="Blank when the export has no balance column")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
@@ -338,6 +342,12 @@ class StatementUpload(AppendOnlyModel):
     last_date = models.DateField()
     opening_balance = money_field(help_text="The balance before the first line")
     closing_balance = money_field()
+    balances_entered = models.BooleanField(
+        default=False, help_text="The file had no balance column: the officer entered the opening and closing "
+                                 "balance and the lines agreed with them")
+    encoding = models.CharField(max_length=20, blank=True, help_text="How the file's text was saved, as read")
+    header_row = models.PositiveSmallIntegerField(default=1, help_text="The file's row holding the column names "
+                                                                       "(rows above it are the bank's preamble)")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
@@ -363,8 +373,9 @@ class StatementLine(models.Model):
     balance = money_field()
     category = models.CharField(max_length=20, choices=Category.choices, default=Category.OTHER)
     category_rule = models.ForeignKey("CategoryRule", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    matched_payment = models.OneToOneField(DirectPayment, on_delete=models.PROTECT, null=True, blank=True,
-                                           related_name="statement_line")
+    #: a ForeignKey, not one-to-one: a payment may arrive split over two or three lines (rules.reconcile)
+    matched_payment = models.ForeignKey(DirectPayment, on_delete=models.PROTECT, null=True, blank=True,
+                                        related_name="statement_lines")
     fingerprint = models.CharField(max_length=64)
 
     class Meta:

@@ -125,23 +125,77 @@ class Match:
     line: Any
 
 
-def reconcile(payments: list, lines: list, *, tolerance_days: int) -> tuple[list[Match], list, list]:
-    """Match the council's payments to statement lines of money in categorised as council
-    payments: the same amount, arriving on the day paid or up to `tolerance_days` later, each line
-    used once, payments in date order taking the earliest line. Returns (matches, payments with
-    no line: missing, council lines with no payment: unexpected)."""
-    candidates = [l for l in lines if l.amount > 0 and l.category == Category.COUNCIL_PAYMENT]
+def payment_patterns(agreement_reference: str, council_name: str) -> list[str]:
+    """What a council payment's description shows on real statements, lower case: the agreement
+    reference as sent ("DPA-000123", which some banks print as "DPA000123"), the council's name,
+    and its first word with the "CC" or "council" banks cut it to ("NORTHMOOR CC", "NORTHMOOR COUNCIL")."""
+    reference = agreement_reference.lower()
+    patterns = [reference, reference.replace("-", ""), council_name.lower()]
+    words = council_name.lower().split()
+    if words:
+        patterns += [f"{words[0]} cc", f"{words[0]} council", f"{words[0]} county"]
+    return [p for p in dict.fromkeys(patterns) if p]
+
+
+def _looks_like_council(line, patterns: list[str]) -> bool:
+    return line.category == Category.COUNCIL_PAYMENT or any(p in _text(line, MatchOn.EITHER) for p in patterns)
+
+
+#: Most statement lines one expected payment may arrive as (a payment split by the bank or card provider).
+MAX_SPLIT = 3
+
+
+def reconcile(payments: list, lines: list, *, tolerance_days: int, patterns: Iterable[str] = (),
+              calendar=None) -> tuple[list[Match], list, list]:
+    """Match the council's payments to statement lines of money in that are council payments (the
+    line is categorised as one, or its description shows the agreement reference or the council's
+    name, `patterns`): the same amount, arriving on the day paid or up to `tolerance_days` working
+    days later (casework.calendar: a payment made on a Friday may arrive on Monday, or after a bank
+    holiday). Each line is used once; payments in date order take the earliest line. A payment with
+    no single line may have arrived split into two or three lines inside its window that add up to
+    it exactly. Returns (matches, one per line matched; payments with no line: missing; lines
+    categorised as council payments that match no payment: unexpected)."""
+    from casework.calendar import WorkingCalendar
+
+    patterns = [p.lower() for p in patterns if p]
+    candidates = [l for l in lines if l.amount > 0 and _looks_like_council(l, patterns)]
+    ordered = sorted(payments, key=lambda p: (p.paid_on, p.pk or 0))
+    if ordered and calendar is None:
+        calendar = WorkingCalendar.between(ordered[0].paid_on - timedelta(days=7),
+                                           ordered[-1].paid_on + timedelta(days=3 * tolerance_days + 21))
+    windows = {id(p): (p.paid_on, calendar.add_working_days(p.paid_on, tolerance_days)) for p in ordered}
     used: set[int] = set()
-    matches, missing = [], []
-    for payment in sorted(payments, key=lambda p: (p.paid_on, p.pk or 0)):
-        for i, line in enumerate(candidates):
-            if i in used or line.amount != payment.amount:
-                continue
-            if 0 <= (line.date - payment.paid_on).days <= tolerance_days:
-                used.add(i)
-                matches.append(Match(payment, line))
-                break
-        else:
+    matches, unmatched = [], []
+    for payment in ordered:
+        start, end = windows[id(payment)]
+        hit = next((i for i, line in enumerate(candidates) if i not in used and line.amount == payment.amount
+                    and start <= line.date <= end), None)
+        if hit is None:
+            unmatched.append(payment)
+            continue
+        used.add(hit)
+        matches.append(Match(payment, candidates[hit]))
+    missing = []
+    for payment in unmatched:
+        start, end = windows[id(payment)]
+        inside = [i for i, line in enumerate(candidates) if i not in used and start <= line.date <= end
+                  and line.amount < payment.amount]
+        parts = _split(inside, candidates, payment.amount)
+        if parts is None:
             missing.append(payment)
-    unexpected = [line for i, line in enumerate(candidates) if i not in used]
+            continue
+        used.update(parts)
+        matches += [Match(payment, candidates[i]) for i in parts]
+    unexpected = [line for i, line in enumerate(candidates) if i not in used and line.category == Category.COUNCIL_PAYMENT]
     return matches, missing, unexpected
+
+
+def _split(inside: list[int], candidates: list, amount: Decimal) -> tuple[int, ...] | None:
+    """The earliest two (or three) of the lines `inside` that add up to `amount` exactly, or None."""
+    from itertools import combinations
+
+    for size in range(2, MAX_SPLIT + 1):
+        for parts in combinations(inside[:20], size):
+            if sum((candidates[i].amount for i in parts), Decimal("0.00")) == amount:
+                return parts
+    return None

@@ -6,24 +6,24 @@ is collected and reported at once as "Row 7, balance: ...", counting rows as a s
 (the header is row 1); any problem refuses the whole file.
 """
 import csv
+import dataclasses
 import hashlib
 import io
-import itertools
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import cached_property, lru_cache
 from decimal import Decimal
 
+from casework import tabular
 from casework.letters.types import long_date
-from casework.money import MoneyError, format_pounds, parse_money
+from casework.money import format_pounds, to_pennies
 from casework.services import DomainError
 
 from .constants import DateFormat
 
 MAX_BYTES = 10 * 1024 * 1024
-#: A NUL byte means UTF-16 or a binary file (and PostgreSQL text cannot hold one either).
-NUL_PROBLEM = "The file has NUL (zero) bytes, so it is not a CSV file: save it as \"CSV UTF-8\" and try again"
+NUL_PROBLEM = tabular.NUL_PROBLEM
 
 
 class StatementRejected(DomainError):
@@ -36,11 +36,13 @@ class StatementRejected(DomainError):
 
 @dataclass(frozen=True)
 class Mapping:
-    """Which column holds what. Money is `amount` (signed, negative out) or `paid_in` + `paid_out`."""
+    """Which column holds what. Money is `amount` (signed, negative out) or `paid_in` + `paid_out`.
+    `balance` is blank for a bank whose export has no balance column: the officer then gives the
+    opening and closing balance and the lines must agree with them (`with_balances`)."""
 
     date: str
     description: str
-    balance: str
+    balance: str = ""
     date_format: str = DateFormat.UK
     payee: str = ""
     amount: str = ""
@@ -48,7 +50,9 @@ class Mapping:
     paid_out: str = ""
 
     def required(self) -> list[tuple[str, str]]:
-        columns = [("date", self.date), ("description", self.description), ("balance", self.balance)]
+        columns = [("date", self.date), ("description", self.description)]
+        if self.balance:
+            columns.append(("balance", self.balance))
         if self.payee:
             columns.append(("payee", self.payee))
         if self.amount:
@@ -77,7 +81,7 @@ class Line:
     description: str
     payee: str
     amount: Decimal
-    balance: Decimal
+    balance: Decimal | None
 
     @cached_property
     def fingerprint(self) -> str:
@@ -97,59 +101,61 @@ def storage_name(name: str, default: str) -> str:
     return safe or default
 
 
-def _decode(data: bytes) -> str:
-    if not data.strip():
-        raise StatementRejected(["The file is empty"])
-    if len(data) > MAX_BYTES:
-        raise StatementRejected([f"The file is larger than {MAX_BYTES // (1024 * 1024)}MB"])
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise StatementRejected(["The file is not saved as UTF-8 text: save it as \"CSV UTF-8\" and try again"]) from None
-    if "\x00" in text:
-        raise StatementRejected([NUL_PROBLEM])
-    return text
-
-
-def _next_row(reader, number: int) -> list[str] | None:
-    """The next row, or None at the end; a row Python's csv module cannot read (a cell over its
-    field size limit, say) refuses the file, naming the row."""
-    try:
-        return next(reader, None)
-    except csv.Error as exc:
-        raise StatementRejected([f"Row {number}: this row cannot be read as CSV ({exc})"]) from None
-
-
 def read_header(data: bytes) -> list[str]:
-    """The column names in the file's first row (to offer them when a new bank is mapped)."""
-    reader = csv.reader(io.StringIO(_decode(data), newline=""))
-    return [name.strip() for name in _next_row(reader, 1) or []]
-
-
-def _rows(reader):
-    for number in itertools.count(2):
-        raw = _next_row(reader, number)
+    """The column names in the file's first row that is not a preamble line (to offer them when a
+    new bank is mapped): the first of the first rows with three or more filled cells."""
+    text, _ = _decode(data)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    for number in range(1, tabular.HEADER_SEARCH_ROWS + 1):
+        try:
+            raw = next(reader, None)
+        except csv.Error as exc:
+            raise StatementRejected([f"Row {number}: this row cannot be read as CSV ({exc})"]) from None
         if raw is None:
-            return
-        yield number, raw
+            break
+        if sum(1 for cell in raw if cell.strip()) >= 3:
+            return [name.strip() for name in raw]
+    return []
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    try:
+        return tabular.decode(data, max_bytes=MAX_BYTES)
+    except tabular.FileProblem as exc:
+        raise StatementRejected(exc.problems) from None
+
+
+@dataclass
+class Statement:
+    """The lines as read, with what was learnt of the file on the way."""
+
+    lines: list[Line]
+    encoding: str
+    header_row: int
 
 
 def read_statement(data: bytes, mapping: Mapping) -> list[Line]:
     """Every line of the file in file order, or StatementRejected listing every problem."""
-    reader = csv.reader(io.StringIO(_decode(data), newline=""))
-    header = [name.strip().lower() for name in _next_row(reader, 1) or []]
-    index, problems = {}, []
-    for label, column in mapping.required():
-        if column.strip().lower() not in header:
-            problems.append(f"Row 1: the header has no '{column}' column (for the {label})")
-        else:
-            index[label] = header.index(column.strip().lower())
-    if problems:
-        raise StatementRejected(problems)
-    lines = []
-    for number, raw in _rows(reader):
-        if not any(cell.strip() for cell in raw):
-            continue
+    return read_statement_file(data, mapping).lines
+
+
+def read_statement_file(data: bytes, mapping: Mapping) -> Statement:
+    """The statement's lines (file order), its encoding and header row, or StatementRejected listing
+    every problem. The header may sit under preamble lines; summary lines under the last line are
+    left out (casework/tabular.py)."""
+    columns = mapping.required()
+    try:
+        table = tabular.read_table(data, required=[column for _, column in columns], max_bytes=MAX_BYTES,
+                                   key=mapping.date)
+    except tabular.MissingColumns as exc:
+        found = {name.strip().lower() for name in exc.found}
+        raise StatementRejected([f"Row {exc.row}: the header has no '{column}' column (for the {label})"
+                                 for label, column in columns if column.strip().lower() not in found]) from None
+    except tabular.FileProblem as exc:
+        raise StatementRejected(exc.problems) from None
+    index = {label: table.index[column.strip().lower()] for label, column in columns}
+    lines, problems = [], []
+    for number, raw in table.rows:
         line = _read_row(number, raw, index, mapping, problems)
         if line:
             lines.append(line)
@@ -157,7 +163,7 @@ def read_statement(data: bytes, mapping: Mapping) -> list[Line]:
         raise StatementRejected(problems)
     if not lines:
         raise StatementRejected(["The file has a header row but no transactions"])
-    return lines
+    return Statement(lines, table.encoding, table.header_row)
 
 
 def _cell(raw: list[str], index: dict, label: str) -> str:
@@ -167,8 +173,8 @@ def _cell(raw: list[str], index: dict, label: str) -> str:
 
 def _money(text: str, number: int, label: str, problems: list[str]) -> Decimal | None:
     try:
-        return parse_money(text)
-    except (MoneyError, ArithmeticError):  # ArithmeticError: decimal.InvalidOperation for '1e999999'
+        return tabular.parse_amount(text)
+    except ValueError:
         problems.append(f"Row {number}, {label}: '{text}' is not an amount")
         return None
 
@@ -177,27 +183,26 @@ def _read_row(number: int, raw: list[str], index: dict, mapping: Mapping, proble
     before = len(problems)
     text = _cell(raw, index, "date")
     try:
-        on = _parse_date(text, mapping.date_format)
-    except ValueError:
-        fmt = mapping.date_format
-        example = DateFormat(fmt).label if fmt in DateFormat.values else fmt
-        problems.append(f"Row {number}, date: '{text}' is not a date like {example}")
+        on = _parse_date(text)
+    except ValueError as exc:
+        problems.append(f"Row {number}, date: {exc}")
         on = None
-    description = _cell(raw, index, "description")
-    payee = _cell(raw, index, "payee")
+    # NatWest and others start text cells with an apostrophe, a spreadsheet's "this is text" mark
+    description = _cell(raw, index, "description").removeprefix("'").strip()
+    payee = _cell(raw, index, "payee").removeprefix("'").strip()
     if not description and not payee:
         problems.append(f"Row {number}, description: the description is missing")
     amount = _row_amount(number, raw, index, mapping, problems)
-    balance = _money(_cell(raw, index, "balance"), number, "balance", problems)
+    balance = _money(_cell(raw, index, "balance"), number, "balance", problems) if mapping.balance else None
     if len(problems) > before:
         return None
     return Line(number, on, (description or payee)[:300], payee[:200], amount, balance)
 
 
 @lru_cache(maxsize=4096)
-def _parse_date(text: str, date_format: str) -> date:
-    """Statements repeat the same few hundred dates: parse each once."""
-    return datetime.strptime(text, date_format).date()
+def _parse_date(text: str) -> date:
+    """Statements repeat the same few hundred dates: parse each once (any UK form, tabular.parse_date)."""
+    return tabular.parse_date(text)
 
 
 def _row_amount(number: int, raw: list[str], index: dict, mapping: Mapping, problems: list[str]) -> Decimal | None:
@@ -214,10 +219,45 @@ def _row_amount(number: int, raw: list[str], index: dict, mapping: Mapping, prob
     value = _money(text, number, label, problems)
     if value is None:
         return None
+    value = abs(value)  # some banks print money out as "-12.00" in their paid out column
     if value <= 0:
         problems.append(f"Row {number}, {label}: '{text}' is not more than zero")
         return None
     return value if paid_in else -value
+
+
+def with_balances(lines: list[Line], *, opening: Decimal | None, closing: Decimal | None) -> list[Line]:
+    """The lines oldest first, each with its balance. A file with a balance column keeps its own
+    balances (and, if the officer gave the opening and closing balance, they must be the file's).
+    A file without one needs both figures, and opening + the lines must make closing exactly; each
+    line's balance is then worked out from the opening balance."""
+    ordered = in_date_order(lines)
+    total = sum((line.amount for line in ordered), Decimal("0.00"))
+    if ordered[0].balance is not None:
+        file_opening, file_closing = to_pennies(ordered[0].balance - ordered[0].amount), ordered[-1].balance
+        problems = []
+        if opening is not None and opening != file_opening:
+            problems.append(f"The opening balance given, {format_pounds(opening)}, is not the statement's "
+                            f"opening balance {format_pounds(file_opening)}")
+        if closing is not None and closing != file_closing:
+            problems.append(f"The closing balance given, {format_pounds(closing)}, is not the statement's "
+                            f"closing balance {format_pounds(file_closing)}")
+        if problems:
+            raise StatementRejected(problems)
+        return ordered
+    if opening is None or closing is None:
+        raise StatementRejected(["The file has no balance column: enter the opening and closing balance shown on "
+                                 "the statement"])
+    if opening + total != closing:
+        raise StatementRejected([
+            f"The lines do not agree with the balances given: the opening balance {format_pounds(opening)} plus "
+            f"the lines ({format_pounds(total)}) makes {format_pounds(opening + total)}, not the closing balance "
+            f"{format_pounds(closing)}"])
+    balance, filled = opening, []
+    for line in ordered:
+        balance += line.amount
+        filled.append(dataclasses.replace(line, balance=balance))
+    return filled
 
 
 def in_date_order(lines: list[Line]) -> list[Line]:

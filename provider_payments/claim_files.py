@@ -4,13 +4,11 @@ Every row is checked before anything is written; every problem is reported at on
 "Row 7, units: 'x' is not a number", counting rows as a spreadsheet does (the header is row 1).
 An ECM file's columns may carry the provider's own names: the provider's `ecm_mapping` says which.
 """
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 
-from casework.money import MoneyError, parse_money
+from casework import tabular
 from casework.services import DomainError
 
 from .constants import ClaimSource
@@ -20,10 +18,8 @@ INVOICE_OPTIONAL = ("start_time",)
 ECM_COLUMNS = ("client_reference", "service_code", "visit_date", "planned_start", "planned_minutes", "check_in",
                "check_out")
 ECM_OPTIONAL = ("rate",)
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 MAX_BYTES = 10 * 1024 * 1024
-#: A NUL byte means UTF-16 or a binary file (and PostgreSQL text cannot hold one either).
-NUL_PROBLEM = "The file has NUL (zero) bytes, so it is not a CSV file: save it as \"CSV UTF-8\" and try again"
+NUL_PROBLEM = tabular.NUL_PROBLEM
 #: What a claim line can hold (ClaimLine's columns): longer or larger values are refused by row.
 CLIENT_REFERENCE_LENGTH, SERVICE_CODE_LENGTH = 20, 30
 MAX_UNITS, UNIT_PLACES = Decimal(1_000_000), Decimal("0.0001")
@@ -55,12 +51,7 @@ class ClaimRow:
 
 
 def _date(text: str) -> date:
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(text.strip(), fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(f"'{text}' is not a date (use YYYY-MM-DD or DD/MM/YYYY)")
+    return tabular.parse_date(text)
 
 
 def _time(text: str) -> time:
@@ -83,12 +74,7 @@ def _decimal(text: str) -> Decimal:
 
 
 def _money(text: str) -> Decimal:
-    try:
-        value = parse_money(text)
-    except MoneyError as exc:
-        raise ValueError(f"'{text}': {exc}") from None
-    except ArithmeticError:  # decimal.InvalidOperation from parse_money for '1e999999'
-        raise ValueError(f"'{text}' is not an amount") from None
+    value = tabular.parse_amount(text)
     if abs(value) >= MAX_RATE:
         raise ValueError(f"'{text}' is more than the most a line may claim (£{MAX_RATE:,})")
     return value
@@ -109,48 +95,32 @@ def _text(length: int):
     return parse
 
 
-def _read(data: bytes) -> tuple[list[str], list[dict]]:
-    if len(data) > MAX_BYTES:
-        raise ImportRejected([f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB"])
+def _read(data: bytes, required: list[str], key: str) -> tabular.Table:
+    """The table, read by casework/tabular.py: any of the encodings senders use, the header under
+    preamble lines (a provider's name and period), summary lines under the last row left out."""
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ImportRejected(["The file is not a UTF-8 CSV file"]) from None
-    if "\x00" in text:
-        raise ImportRejected([NUL_PROBLEM])
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    records: list[dict] = []
-    headers: list[str] | None = None
-    try:
-        if not reader.fieldnames:
-            raise ImportRejected(["The file is empty"])
-        headers = [h.strip() for h in reader.fieldnames]
-        reader.fieldnames = headers
-        for record in reader:
-            records.append(record)
-    except csv.Error as exc:  # a cell over the csv module's field size limit, say
-        row = 1 if headers is None else len(records) + 2
-        raise ImportRejected([f"Row {row}: this row cannot be read as CSV ({exc})"]) from None
-    return headers, records
+        return tabular.read_table(data, required=required, max_bytes=MAX_BYTES, key=key)
+    except tabular.MissingColumns as exc:
+        raise ImportRejected([f"The file has no column {', '.join(repr(m) for m in exc.missing)} "
+                              f"(expected {', '.join(required)})"]) from None
+    except tabular.FileProblem as exc:
+        raise ImportRejected(exc.problems) from None
 
 
 def parse_claim_file(data: bytes, source: str, mapping: dict | None = None) -> list[ClaimRow]:
     """Every row of an invoice-lines or ECM file, or ImportRejected listing every problem."""
-    headers, records = _read(data)
     mapping = {k: v for k, v in (mapping or {}).items() if v} if source == ClaimSource.ECM else {}
     required = ECM_COLUMNS if source == ClaimSource.ECM else INVOICE_COLUMNS
     column = {name: mapping.get(name, name) for name in required + (ECM_OPTIONAL + INVOICE_OPTIONAL)}
-    missing = [column[name] for name in required if column[name] not in headers]
-    if missing:
-        raise ImportRejected([f"The file has no column {', '.join(repr(m) for m in missing)} "
-                              f"(expected {', '.join(column[n] for n in required)})"])
-    if not records:
+    date_column = column["visit_date" if source == ClaimSource.ECM else "service_date"]
+    table = _read(data, [column[n] for n in required], date_column)
+    if not table.rows:
         raise ImportRejected(["The file has a header but no rows"])
     problems: list[str] = []
     rows: list[ClaimRow] = []
-    for number, record in enumerate(records, start=2):
+    for number, record in table.rows:
         def get(name: str) -> str:
-            return (record.get(column[name]) or "").strip()
+            return table.cell(record, column[name])
 
         row_problems = []
         values = {}

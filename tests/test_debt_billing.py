@@ -236,7 +236,7 @@ def test_import_is_all_or_nothing_with_row_numbered_errors(officer, home_care):
                     "SC1,home_care,12.3.4,2026-04-06,,FA-1",      # row 3
                     "SC404,home_care,10.00,2026-04-06,,FA-1",     # row 4
                     "SC1,no_such_care,10.00,2026-04-06,,FA-1",    # row 5
-                    "SC1,home_care,10.00,6/4/2026,,FA-1",         # row 6
+                    "SC1,home_care,10.00,31/02/2026,,FA-1",         # row 6
                     "SC1,home_care,10.00,2026-01-01,2026-05-01,") # row 7: overlaps row 2
     with pytest.raises(DomainError) as error:
         services.charge_import(file=file, actor=officer)
@@ -244,7 +244,7 @@ def test_import_is_all_or_nothing_with_row_numbered_errors(officer, home_care):
     for expected in ["Row 3, weekly_amount: '12.3.4' is not an amount",
                      "Row 4, client_reference: no client has the reference 'SC404'",
                      "Row 5, service_code: 'no_such_care' is not a service code",
-                     "Row 6, effective_from: '6/4/2026' is not a date in the form YYYY-MM-DD",
+                     "Row 6, effective_from: '31/02/2026' is not a date (use a date like 16/11/2026, 16 Nov 2026 or 2026-11-16)",
                      "Row 7, effective_from: the dates overlap row 2"]:
         assert expected in message
     assert "Row 2" not in message.replace("overlap row 2", "")

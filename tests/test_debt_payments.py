@@ -241,7 +241,7 @@ def test_one_bad_row_stops_the_whole_file_and_every_problem_is_listed(income_off
     assert counts() == before
     assert exc.value.problems == [
         "Row 7, amount: '12.3.4' is not an amount",
-        "Row 8, date: '31/02/2026' is not a date (use YYYY-MM-DD or DD/MM/YYYY)",
+        "Row 8, date: '31/02/2026' is not a date (use a date like 16/11/2026, 16 Nov 2026 or 2026-11-16)",
         "Row 8, method: 'giro' is not one of direct_debit, card, bank_transfer, cheque, cash",
         "Row 8, reference: the reference is missing",
     ]
@@ -251,7 +251,6 @@ def test_one_bad_row_stops_the_whole_file_and_every_problem_is_listed(income_off
     ("date,amount,reference\n2026-11-02,1.00,R\n", "Row 1: the header has no 'method' column"),
     ("", "The file is empty"),
     (HEADER, "The file has a header row but no payments"),
-    ((HEADER + "2026-11-02,10.00,card,Caf\xe9,,\n").encode("latin-1"), "The file is not saved as UTF-8"),
 ])
 def test_a_file_that_cannot_be_read_is_refused(income_officer, content, problem):
     before = counts()

@@ -178,18 +178,18 @@ def test_council_payments_are_matched_and_missing_or_unexpected_ones_flagged():
     jan, feb, mar = (_payment(agreement, date(2026, 1, 5), "1520.00"), _payment(agreement, date(2026, 2, 2), "1520.00"),
                      _payment(agreement, date(2026, 3, 2), "1520.00"))
     _upload(audit, [(date(2026, 1, 7), "NORTHMOOR COUNCIL DP", "1520.00"),   # Jan, 2 days later: matched
-                    (date(2026, 2, 9), "NORTHMOOR COUNCIL DP", "1520.00"),   # Feb + 7 days: too late to match
+                    (date(2026, 2, 10), "NORTHMOOR COUNCIL DP", "1520.00"),  # Feb + 6 working days: too late
                     (date(2026, 3, 2), "NORTHMOOR COUNCIL DP", "1520.00")])  # Mar: matched
     lines = {l.date: l for l in audit.lines.all()}
     assert lines[date(2026, 1, 7)].matched_payment == jan
     assert lines[date(2026, 3, 2)].matched_payment == mar
-    assert lines[date(2026, 2, 9)].matched_payment is None
+    assert lines[date(2026, 2, 10)].matched_payment is None
     missing = Flag.objects.get(rule=FlagRule.MISSING_PAYMENT)
     assert (missing.payment, missing.message) == (
         feb, "Council payment of £1,520.00 made on 2 February 2026 is not on the statements")
     unexpected = Flag.objects.get(rule=FlagRule.UNEXPECTED_PAYMENT)
     assert (unexpected.line, unexpected.message) == (
-        lines[date(2026, 2, 9)], "£1,520.00 paid in on 9 February 2026 looks like a council payment but matches none "
+        lines[date(2026, 2, 10)], "£1,520.00 paid in on 10 February 2026 looks like a council payment but matches none "
                                  "the council made")
 
 

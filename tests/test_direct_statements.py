@@ -101,7 +101,7 @@ def test_a_line_repeated_within_a_file_is_refused():
 def test_unreadable_cells_are_reported_by_row_and_column(audit):
     data = bank_csv([("31/02/2026", "K BROWN", "-252.00"), (date(2026, 1, 9), "", "-10.00")], balances=["x", "738.00"])
     assert _problems(audit, data, bank_format=BankFormatFactory()) == [
-        "Row 2, date: '31/02/2026' is not a date like 27/03/2026",
+        "Row 2, date: '31/02/2026' is not a date (use a date like 16/11/2026, 16 Nov 2026 or 2026-11-16)",
         "Row 2, balance: 'x' is not an amount",
         "Row 3, description: the description is missing",
     ]

@@ -97,7 +97,7 @@ times = st.times().map(lambda t: t.strftime("%H:%M"))
 PAYMENT_HEADER = ["date", "amount", "method", "reference", "client_reference", "payer"]
 PAYMENT_MODELS = (Payment, SuspensePayment, LedgerEntry, PaymentImport, PaymentAllocation, TimelineEntry)
 PAYMENT_FILE_LEVEL = ("The file is empty", "not saved as UTF-8", "larger than", "has already been imported",
-                      "header row but no payments", "is not a CSV file", "add up to more than")
+                      "header row but no payments", "is not a CSV file", "add up to more than", "the separator is wrong")
 
 
 def payment_files(client_refs: list[str], **kwargs):
@@ -149,7 +149,7 @@ def test_payment_files_are_accepted_whole_or_refused_whole(data, income_officer)
 
 CHARGE_MODELS = (AssessedCharge, AssessedCharge.history.model, TimelineEntry)
 CHARGE_FILE_LEVEL = ("The file has no column", "The file has no rows", "not saved as UTF-8", "The file is empty",
-                     "larger than", "is not a CSV file")
+                     "larger than", "is not a CSV file", "the separator is wrong")
 
 
 def charge_rows(refs: list[str]):
@@ -197,7 +197,7 @@ BANK_HEADER = ["Date", "Description", "Money In", "Money Out", "Balance"]
 STATEMENT_MODELS = (StatementUpload, StatementLine, BankFormat, Flag, AuditEvent, TimelineEntry)
 STATEMENT_FIELDS = {"date", "description", "balance", "amount", "paid in", "paid out", "paid in and paid out"}
 STATEMENT_FILE_LEVEL = ("The file is empty", "not saved as UTF-8", "larger than", "header row but no transactions",
-                        "uploaded by someone else", "is not a CSV file")
+                        "uploaded by someone else", "is not a CSV file", "the separator is wrong")
 STATEMENT_FIELDLESS = ("this transaction repeats row", "was already uploaded")
 
 
@@ -257,7 +257,7 @@ def test_statement_files_are_accepted_whole_or_refused_whole(data):
 
 CLAIM_MODELS = (Claim, ClaimLine, ProviderEvent, ProviderLedgerEntry)
 CLAIM_FIELDS = set(INVOICE_COLUMNS + INVOICE_OPTIONAL + ECM_COLUMNS + ECM_OPTIONAL)
-CLAIM_FILE_LEVEL = ("larger than", "not a UTF-8 CSV file", "The file is empty", "The file has no column",
+CLAIM_FILE_LEVEL = ("larger than", "not saved as UTF-8", "the separator is wrong", "The file is empty", "The file has no column",
                     "header but no rows", "was already imported", "already has a claim", "is not a CSV file")
 START, END = date(2026, 3, 23), date(2026, 4, 19)
 claim_dates = iso_or_uk(st.dates(START, END))

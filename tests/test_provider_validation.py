@@ -206,10 +206,10 @@ def test_a_malformed_file_is_refused_whole_with_row_numbered_errors(setup):
                           "SC500001,homecare,31/02/2026,two,24.00,48.00\n"
                           ",homecare,2026-03-25,2,24.001,48.00\n")
     assert refused.value.problems == [
-        "Row 3, service_date: '31/02/2026' is not a date (use YYYY-MM-DD or DD/MM/YYYY)",
+        "Row 3, service_date: '31/02/2026' is not a date (use a date like 16/11/2026, 16 Nov 2026 or 2026-11-16)",
         "Row 3, units: 'two' is not a number",
         "Row 4, client_reference: enter a value",
-        "Row 4, unit_rate: '24.001': Enter an amount to the penny, with no more than 2 decimal places",
+        "Row 4, unit_rate: '24.001' is not an amount: Enter an amount to the penny, with no more than 2 decimal places",
     ]
     assert Claim.objects.count() == 0 and ClaimLine.objects.count() == 0
 

@@ -3,8 +3,6 @@
 Invoices are written once. A correction is a credit note (an Invoice with `corrects`), and a
 back-dated change of charge becomes adjustment lines on the next invoice (debt/billing.py).
 """
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -13,9 +11,10 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from casework import tabular
 from casework.constants import EntryKind, TimelineKind
 from casework.models import Client, ControlAction, ControlRequest, ControlRequestStatus, RunItem, TimelineEntry
-from casework.money import MoneyError, format_pounds, parse_money, to_pennies
+from casework.money import format_pounds, to_pennies
 from casework.services.system import SYSTEM_USERNAME
 from casework.services import DomainError, ledger_post
 from casework.services.controls import (
@@ -35,8 +34,7 @@ CREDIT_SERIES = "CRN"
 IMPORT_COLUMNS = ["client_reference", "service_code", "weekly_amount", "effective_from", "effective_to",
                   "assessment_reference"]
 IMPORT_MAX_BYTES = 10 * 1024 * 1024
-#: A NUL byte means UTF-16 or a binary file (and PostgreSQL text cannot hold one either).
-NUL_PROBLEM = "The file has NUL (zero) bytes, so it is not a CSV file: save it as \"CSV UTF-8\" and try again"
+NUL_PROBLEM = tabular.NUL_PROBLEM
 ASSESSMENT_REFERENCE_LENGTH = AssessedCharge._meta.get_field("assessment_reference").max_length
 
 
@@ -112,7 +110,7 @@ class ImportRow:
 
 
 def _parse_date(text: str) -> date:
-    return date.fromisoformat(text.strip())
+    return tabular.parse_date(text)
 
 
 def _check_row(number: int, row: dict, clients: dict, services: dict, problems: list[str]) -> ImportRow | None:
@@ -129,10 +127,10 @@ def _check_row(number: int, row: dict, clients: dict, services: dict, problems: 
         problem("service_code", f"'{row.get('service_code') or ''}' is not a service code")
     amount = start = end = None
     try:
-        amount = parse_money(row.get("weekly_amount") or "")
+        amount = tabular.parse_amount(row.get("weekly_amount") or "")
         if amount < 0:
             problem("weekly_amount", "the weekly amount cannot be negative")
-    except (MoneyError, ArithmeticError):  # ArithmeticError: decimal.InvalidOperation for '1e999999'
+    except ValueError:
         problem("weekly_amount", f"'{row.get('weekly_amount') or ''}' is not an amount")
     for field in ("effective_from", "effective_to"):
         text = (row.get(field) or "").strip()
@@ -140,8 +138,8 @@ def _check_row(number: int, row: dict, clients: dict, services: dict, problems: 
             continue
         try:
             value = _parse_date(text)
-        except ValueError:
-            problem(field, f"'{text}' is not a date in the form YYYY-MM-DD")
+        except ValueError as exc:
+            problem(field, str(exc))
             continue
         start, end = (value, end) if field == "effective_from" else (start, value)
     if start and end and end < start:
@@ -165,33 +163,19 @@ class ChargeImportRejected(DomainError):
         super().__init__("; ".join(shown), field="file")
 
 
-def _read_csv(file) -> list[dict]:
+def _read_csv(file) -> list[tuple[int, dict]]:
+    """The file's rows as (row number, {column: cell}), read by casework/tabular.py: any of the
+    encodings senders use, the header under preamble lines, summary lines left out."""
     raw = file.read(IMPORT_MAX_BYTES + 1)
-    if isinstance(raw, bytes):
-        if len(raw) > IMPORT_MAX_BYTES:
-            raise ChargeImportRejected([f"The file is larger than {IMPORT_MAX_BYTES // (1024 * 1024)}MB"])
-        try:
-            raw = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ChargeImportRejected(["The file is not saved as UTF-8 text: save it as \"CSV UTF-8\" "
-                                        "and try again"]) from None
-    if "\x00" in raw:
-        raise ChargeImportRejected([NUL_PROBLEM])
-    reader = csv.DictReader(io.StringIO(raw, newline=""))
+    required = [c for c in IMPORT_COLUMNS if c != "effective_to"]
     try:
-        missing = [c for c in IMPORT_COLUMNS if c != "effective_to" and c not in (reader.fieldnames or [])]
-    except csv.Error as exc:
-        raise ChargeImportRejected([f"Row 1: this row cannot be read as CSV ({exc})"]) from None
-    if missing:
-        raise ChargeImportRejected([f"The file has no column {', '.join(missing)}. "
-                                    f"Columns: {', '.join(IMPORT_COLUMNS)}"])
-    records = []
-    try:
-        for record in reader:
-            records.append(record)
-    except csv.Error as exc:
-        raise ChargeImportRejected([f"Row {len(records) + 2}: this row cannot be read as CSV ({exc})"]) from None
-    return records
+        table = tabular.read_table(raw, required=required, max_bytes=IMPORT_MAX_BYTES, key="effective_from")
+    except tabular.MissingColumns as exc:
+        raise ChargeImportRejected([f"The file has no column {', '.join(exc.missing)}. "
+                                    f"Columns: {', '.join(IMPORT_COLUMNS)}"]) from None
+    except tabular.FileProblem as exc:
+        raise ChargeImportRejected(exc.problems) from None
+    return [(number, table.record(row)) for number, row in table.rows]
 
 
 def _conflict(a: ImportRow, b: ImportRow) -> bool:
@@ -219,11 +203,10 @@ def charge_import(*, file, actor) -> int:
     if not records:
         raise ChargeImportRejected(["The file has no rows"])
     clients = {c.reference: c for c in Client.objects.filter(
-        reference__in={(r.get("client_reference") or "").strip() for r in records})}
+        reference__in={(r.get("client_reference") or "").strip() for _, r in records})}
     services = {s.code: s for s in ChargeableService.objects.all()}
     problems: list[str] = []
-    rows = [r for n, record in enumerate(records, start=2)  # row 1 is the header
-            if (r := _check_row(n, record, clients, services, problems))]
+    rows = [r for n, record in records if (r := _check_row(n, record, clients, services, problems))]
     _overlaps_in_file(rows, problems)
     if problems:
         raise ChargeImportRejected(problems)

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
@@ -16,7 +17,7 @@ from casework.money import ZERO, format_pounds, to_pennies
 from casework.services import DomainError
 
 from .. import rules as rule_logic
-from .. import statements
+from .. import bank_layouts, statements
 from ..constants import (
     OPEN_AUDIT_STATUSES,
     AgreementStatus,
@@ -111,7 +112,7 @@ def _letter(audit: Audit, code: str, on: date, actor, run_item=None):
 # Statement uploads -----------------------------------------------------------------------------
 
 def _mapping_for(kind: str, bank_format: BankFormat | None) -> statements.Mapping:
-    if kind == StatementKind.PREPAID_CARD:
+    if kind == StatementKind.PREPAID_CARD and bank_format is None:
         return statements.PREPAID_CARD
     if bank_format is None:
         raise DomainError("Choose the bank, or map the columns of a new bank's statement", field="bank")
@@ -136,37 +137,45 @@ def _rules() -> list[CategoryRule]:
 
 
 def statement_upload(*, audit: Audit, kind: str, file, actor, bank_format: BankFormat | None = None,
-                     new_bank: dict | None = None) -> StatementUpload:
+                     new_bank: dict | None = None, opening_balance: Decimal | None = None,
+                     closing_balance: Decimal | None = None) -> StatementUpload:
     """Check the file whole (statements.check_statement) and, only if every line passes, store it,
     save a new bank's column mapping, categorise and write the lines, and analyse the audit.
     `new_bank` (name and columns) maps a bank seen for the first time; a bank already saved under
-    that name is used as saved, so its second statement needs no mapping."""
+    that name is used as saved, so its second statement needs no mapping, and a bank named with
+    no columns whose layout is known (bank_layouts.LAYOUTS) is saved from that layout. A prepaid
+    card statement uses its provider's saved mapping when one is chosen, else the standard card
+    export. A file with no balance column needs `opening_balance` and `closing_balance` and must
+    agree with them (statements.with_balances)."""
     if audit.status not in (AuditStatus.REQUESTED, AuditStatus.IN_REVIEW):
         raise DomainError(f"Statements cannot be added to an audit that is {audit.get_status_display().lower()}")
     if kind not in StatementKind.values:
         raise DomainError("Choose the kind of statement", field="kind")
     data = file.read()
-    if kind == StatementKind.BANK_CSV and bank_format is None and new_bank:
+    if bank_format is None and new_bank and new_bank.get("name", "").strip():
         bank_format = BankFormat.objects.filter(name__iexact=new_bank["name"].strip()).first() or \
             BankFormat(created_by=actor, **_bank_fields(new_bank))
     mapping = _mapping_for(kind, bank_format)
-    lines = statements.read_statement(data, mapping)
+    read = statements.read_statement_file(data, mapping)
+    lines = statements.with_balances(read.lines, opening=opening_balance, closing=closing_balance)
     ordered = statements.check_statement(lines, period_start=audit.period_start, period_end=audit.period_end,
                                          existing=_existing(audit.agreement, lines))
     name = (getattr(file, "name", "") or "statement.csv").rsplit("/", 1)[-1][:255]
     try:
         with transaction.atomic():
-            return _write_upload(audit, kind, bank_format, name, data, ordered, actor)
+            return _write_upload(audit, kind, bank_format, name, data, ordered, actor,
+                                 options={"balances_entered": not mapping.balance, "encoding": read.encoding[:20],
+                                          "header_row": read.header_row})
     except IntegrityError as exc:  # the same lines uploaded by someone else at the same moment
         raise statements.StatementRejected(["These transactions were uploaded by someone else just now"]) from exc
 
 
 def _bank_fields(new_bank: dict) -> dict:
-    fields = {k: (new_bank.get(k) or "").strip() for k in
-              ("date_column", "description_column", "payee_column", "amount_column", "paid_in_column",
-               "paid_out_column", "balance_column")}
-    if not fields["date_column"] or not fields["description_column"] or not fields["balance_column"]:
-        raise DomainError("Name the date, description and balance columns", field="date_column")
+    fields = {k: (new_bank.get(k) or "").strip() for k in bank_layouts.FIELDS}
+    if not any(fields.values()) and (known := bank_layouts.layout_for(new_bank["name"])):
+        return known
+    if not fields["date_column"] or not fields["description_column"]:
+        raise DomainError("Name the date and description columns", field="date_column")
     if not fields["amount_column"] and not (fields["paid_in_column"] and fields["paid_out_column"]):
         raise DomainError("Name the amount column, or both the paid in and paid out columns", field="amount_column")
     return {"name": new_bank["name"].strip()[:100], "date_format": new_bank.get("date_format") or "%d/%m/%Y", **fields}
@@ -195,7 +204,7 @@ def _insert_lines(rows: list[tuple]) -> None:
                                       batch_size=2000)
 
 
-def _write_upload(audit, kind, bank_format, name, data, ordered, actor) -> StatementUpload:
+def _write_upload(audit, kind, bank_format, name, data, ordered, actor, options: dict) -> StatementUpload:
     audit = Audit.objects.select_for_update().get(pk=audit.pk)
     if bank_format is not None and bank_format.pk is None:
         bank_format.save()
@@ -205,7 +214,8 @@ def _write_upload(audit, kind, bank_format, name, data, ordered, actor) -> State
     upload = StatementUpload.objects.create(
         audit=audit, kind=kind, bank_format=bank_format, original_name=name, file=stored,
         sha256=statements.file_sha256(data), rows=len(ordered), first_date=first.date, last_date=last.date,
-        opening_balance=to_pennies(first.balance - first.amount), closing_balance=last.balance, uploaded_by=actor)
+        opening_balance=to_pennies(first.balance - first.amount), closing_balance=last.balance, uploaded_by=actor,
+        **options)
     rules = _rules()
     rows = []
     for line in ordered:
@@ -253,7 +263,9 @@ def audit_analyse(*, audit: Audit) -> dict:
         "pk", "date", "description", "payee", "amount", "balance", "category")]
     policy = policy_on(audit.period_end)
     payments = list(agreement.payments.filter(paid_on__range=(audit.period_start, audit.period_end), amount__gt=0))
-    matches, missing, unexpected = rule_logic.reconcile(payments, lines, tolerance_days=policy.payment_match_days)
+    matches, missing, unexpected = rule_logic.reconcile(
+        payments, lines, tolerance_days=policy.payment_match_days,
+        patterns=rule_logic.payment_patterns(agreement.reference, settings.COUNCIL["name"]))
     StatementLine.objects.filter(audit=audit, matched_payment__isnull=False).update(matched_payment=None)
     for match in matches:
         StatementLine.objects.filter(pk=match.line.pk).update(matched_payment=match.payment)

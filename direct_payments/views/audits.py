@@ -134,7 +134,9 @@ def statement_upload(request, pk: int):
     def run(d):
         try:
             return services.statement_upload(audit=audit, kind=d["kind"], file=d["file"], actor=request.user,
-                                             bank_format=d["bank"], new_bank=form.new_bank())
+                                             bank_format=d["bank"], new_bank=form.new_bank(),
+                                             opening_balance=d.get("opening_balance"),
+                                             closing_balance=d.get("closing_balance"))
         except StatementRejected as exc:  # nothing written; each problem its own line in the summary
             for problem in exc.problems:
                 form.add_error("file", problem)
