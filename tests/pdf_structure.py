@@ -89,12 +89,10 @@ def _fonts(pdf: pikepdf.Pdf):
         seen.add(key)
         fonts = resources.get("/Font")
         if isinstance(fonts, pikepdf.Dictionary):
-            for font_name in fonts.keys():
-                yield font_name, fonts[font_name]
+            yield from fonts.items()
         xobjects = resources.get("/XObject")
         if isinstance(xobjects, pikepdf.Dictionary):
-            for xname in xobjects.keys():
-                xobject = xobjects[xname]
+            for xobject in xobjects.values():
                 if _name(xobject.get("/Subtype", "")) == "Form":
                     pending.append(xobject.get("/Resources"))
 

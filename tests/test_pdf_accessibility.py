@@ -19,8 +19,10 @@ from casework.models import Letter
 from deferred_payments.letters import STATEMENT_LETTER
 
 from .factories import AccountFactory, CaseFactory, ClientFactory, LedgerEntryFactory
-from .factories_deferred import _dpa_reference_data  # noqa: F401 (autouse)
-from .factories_deferred import active_agreement
+from .factories_deferred import (
+    _dpa_reference_data,  # noqa: F401 (autouse)
+    active_agreement,
+)
 from .pdf_structure import problems, structure_types
 from .test_debt_legal import _invoice, _people, fee_table  # noqa: F401 (fixture)
 from .test_provider_payment_run import approved_claim, start_run  # noqa: F401 (fixture)

@@ -24,12 +24,29 @@ from direct_payments.constants import StatementKind
 from direct_payments.services import statement_upload
 from provider_payments.models import Payment
 
-from .factories import AccountFactory, CaseFactory, ClientFactory, DocumentFactory, LedgerEntryFactory, UserFactory
+from .factories import (
+    AccountFactory,
+    CaseFactory,
+    ClientFactory,
+    DocumentFactory,
+    LedgerEntryFactory,
+    UserFactory,
+)
 from .factories_debt import InvoiceFactory
-from .factories_direct import AgreementFactory, AuditFactory, BankFormatFactory, bank_csv
+from .factories_direct import (
+    AgreementFactory,
+    AuditFactory,
+    BankFormatFactory,
+    bank_csv,
+)
+from .factories_provider import (
+    CarePackageFactory,
+    ProviderFactory,
+    RateFactory,
+    second_officer,
+)
 from .pdf_structure import problems
 from .test_debt_legal import _people, fee_table  # noqa: F401 (fixture)
-from .factories_provider import CarePackageFactory, ProviderFactory, RateFactory, second_officer
 from .test_provider_payment_run import approved_claim, start_run  # noqa: F401 (fixture)
 from .test_provider_validation import ecm, visit
 
