@@ -5,7 +5,7 @@ uploaded for a direct payment audit."""
 import hashlib
 import io
 import zipfile
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -17,7 +17,7 @@ from pypdf import PdfReader
 from casework.affairs import services as affairs
 from casework.constants import Capacity
 from casework.letters import services as letters
-from casework.models import Client, Document
+from casework.models import Document, Letter
 from casework.privacy.export import subject_access_export
 from casework.roles import Role
 from direct_payments.constants import StatementKind
@@ -25,14 +25,11 @@ from direct_payments.services import statement_upload
 from provider_payments.models import Payment
 
 from .factories import (
-    AccountFactory,
     CaseFactory,
     ClientFactory,
     DocumentFactory,
-    LedgerEntryFactory,
     UserFactory,
 )
-from .factories_debt import InvoiceFactory
 from .factories_direct import (
     AgreementFactory,
     AuditFactory,
@@ -46,7 +43,7 @@ from .factories_provider import (
     second_officer,
 )
 from .pdf_structure import problems
-from .test_debt_legal import _people, fee_table  # noqa: F401 (fixture)
+from .test_debt_legal import _invoice, _people, fee_table  # noqa: F401 (fixture)
 from .test_provider_payment_run import approved_claim, start_run  # noqa: F401 (fixture)
 from .test_provider_validation import ecm, visit
 
@@ -61,16 +58,22 @@ def media(settings, tmp_path):
 
 
 @pytest.fixture
-def shared_claim():
-    """An approved claim with lines about SC500001 and about another client, SC500002."""
+def invoice(fee_table):  # noqa: F811
+    """An overdue invoice: its client is the person whose documents are exported."""
+    return _invoice(days_overdue=60)
+
+
+@pytest.fixture
+def shared_claim(invoice):
+    """An approved claim with lines about the person and about another client, SC500002."""
     from provider_payments.constants import ClaimStatus
     from provider_payments.services.claims import claim_transition
 
     provider = ProviderFactory(name="Moorland Care Ltd")
     RateFactory(provider=provider, rate=Decimal("24.00"))
-    for reference in ("SC500001", "SC500002"):
-        CarePackageFactory(provider=provider, client=ClientFactory(reference=reference))
-    claim = ecm(provider, visit("SC500001", date(2026, 3, 24)) + visit("SC500002", date(2026, 3, 25)))
+    CarePackageFactory(provider=provider, client=invoice.client)
+    CarePackageFactory(provider=provider, client=ClientFactory(reference="SC500002"))
+    claim = ecm(provider, visit(invoice.client.reference, date(2026, 3, 24)) + visit("SC500002", date(2026, 3, 25)))
     claim_transition(claim=claim, to_status=ClaimStatus.APPROVED, actor=second_officer())
     return provider, claim
 
@@ -84,29 +87,23 @@ def _pdf_upload(name: str):
 
 
 def test_a_person_with_one_document_of_each_kind_gets_each_file_and_the_index_lists_it(
-        shared_claim, fee_table, django_capture_on_commit_callbacks):  # noqa: F811
+        invoice, shared_claim, django_capture_on_commit_callbacks):
     provider, _claim = shared_claim
-    person = Client.objects.get(reference="SC500001")
+    person = invoice.client
     officer, leader, _ = _people()
-    account = AccountFactory(client=person)
 
     # A remittance advice naming the person and another client.
     start_run(django_capture_on_commit_callbacks)
     payment = Payment.objects.get(provider=provider)
     full = " ".join(page.extract_text() for page in PdfReader(default_storage.open(payment.remittance.name)).pages)
-    assert "SC500001" in full and "SC500002" in full
+    assert person.reference in full and "SC500002" in full
 
     # A letter (the statement of account).
-    LedgerEntryFactory(account=account, amount=Decimal("2300.00"), effective_date=date(2026, 9, 1))
-    letter = letters.letter_produce(client=person, letter_type="account_statement", on=date(2026, 11, 25))
+    letter = letters.letter_produce(client=person, letter_type="account_statement", on=timezone.localdate())
 
     # A county court claim pack.
     from debt.services import legal
 
-    due = timezone.localdate() - timedelta(days=60)
-    invoice = InvoiceFactory(client=person, account=account, total=Decimal("2300.00"), due_date=due,
-                             issue_date=due - timedelta(days=14), period_start=due - timedelta(days=42),
-                             period_end=due - timedelta(days=15))
     referral = legal.referral_request(client=person, invoices=[invoice], actor=officer, case=CaseFactory(client=person))
     legal.referral_approve(referral=referral, actor=leader)
     referral = legal.referral_issue_claim(referral=referral, issued_on=timezone.localdate(), actor=officer)
@@ -143,7 +140,7 @@ def test_a_person_with_one_document_of_each_kind_gets_each_file_and_the_index_li
     extract = archive.read(extract_name)
     assert extract.startswith(b"%PDF") and problems(extract) == []
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(extract)).pages)
-    assert "SC500001" in text and "Extract for" in text and "SC500002" not in text
+    assert person.reference in text and "Extract for" in text and "SC500002" not in text
 
     index = archive.read("index.html").decode()
     for name in (f"letters/{letter.reference}.pdf", f"claim-packs/{referral.reference}.pdf",
@@ -153,7 +150,10 @@ def test_a_person_with_one_document_of_each_kind_gets_each_file_and_the_index_li
         assert f"<td>{name}</td>" in index, name
     assert "County court claim pack" in index and "Extract of remittance advice" in index
     assert "Bank statement uploaded for the audit" in index
-    assert sar.sections["files"] == 6 and sar.sections["direct_payments_statementupload"] == 1
+    # Every letter (the statement, and any letter the income rules sent before the claim), the claim
+    # pack, two documents, the bank statement and the remittance extract.
+    assert sar.sections["files"] == Letter.objects.filter(client=person).count() + 5
+    assert sar.sections["direct_payments_statementupload"] == 1
     assert sar.sections["provider_remittances"] == 1
 
 
