@@ -12,6 +12,7 @@ class DirectPaymentsConfig(AppConfig):
         from casework.demo import register_demo_seeder
         from casework.navigation import register_nav_item
         from casework.panels import register_client_panel
+        from casework.privacy.registry import register_subject_access_source
 
         from . import death, jobs, letters  # noqa: F401
         from .api import router
@@ -24,3 +25,6 @@ class DirectPaymentsConfig(AppConfig):
         register_demo_seeder(seed_direct_payments, order=60)
         register_api_routes(router.registry)
         death.register()
+        from .privacy import direct_payment_records
+
+        register_subject_access_source(direct_payment_records)

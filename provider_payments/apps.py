@@ -33,6 +33,11 @@ class ProviderPaymentsConfig(AppConfig):
         register_api_routes(exceptions_router.registry)
         register_actual_cost(actual_weekly_cost)
         death.register()
+        from casework.privacy.registry import register_subject_access_source
+
+        from .privacy import remittance_records
+
+        register_subject_access_source(remittance_records)
         from . import forecast_apps
 
         forecast_apps.ready()

@@ -421,6 +421,23 @@ def test_demo_seeder_makes_cases_at_different_steps_once(officer):
     assert set(AffairsCase.objects.values_list("status", flat=True)) == {
         AffairsStatus.OPEN, AffairsStatus.IN_PROGRESS, AffairsStatus.COMPLETED, AffairsStatus.WITHDRAWN}
     assert Representative.objects.filter(kind=RepresentativeKind.DEPUTY).count() == 1
+    # Each demo document is a real one-page PDF about its client, tagged like every PDF made here.
+    import io
+
+    import pikepdf
+
+    from casework.models import Document
+
+    from .pdf_structure import problems
+
+    documents = list(Document.objects.select_related("client"))
+    assert len(documents) >= 5
+    for document in documents:
+        content = document.file.open("rb").read()
+        assert problems(content) == [], document.original_name
+        with pikepdf.open(io.BytesIO(content)) as pdf:
+            assert len(pdf.pages) == 1
+            assert str(pdf.open_metadata().get("dc:title")).endswith(document.client.full_name)
 
 
 def test_subject_access_and_erasure_cover_the_affairs_records(officer, team):

@@ -181,7 +181,7 @@ def test_produced_pdf_is_tagged_pdf_ua_with_a_title(owing_client):
     letter = letters.letter_produce(client=owing_client, letter_type=STATEMENT, on=ON)
     reader = PdfReader(BytesIO(letter.file.read()))
     root = reader.trailer["/Root"]
-    assert "/StructTreeRoot" in root and root["/Lang"] == "en"
+    assert "/StructTreeRoot" in root and root["/Lang"] == "en-GB"
     assert reader.metadata.title.startswith("Statement of account for Mrs Ada Lovelace")
     assert "Payment slip" in "".join(page.extract_text() for page in reader.pages)
 

@@ -2,11 +2,11 @@
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
 from casework.constants import Capacity
+from casework.demo_documents import COUNCIL_OFFICE, COURT, HOSPITAL, demo_document_upload
 from casework.models import AffairsCase, AffairsKind, AffairsStatus, ChecklistStepDefinition, Client, FeeOutcome
 
 from . import services
@@ -14,17 +14,30 @@ from . import services
 TEAM = "Resource management"
 
 
-def _pdf(name: str) -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, b"%PDF-1.4\n% Northmoor County Council demo document\n",
-                              content_type="application/pdf")
+#: Who sends the document a step needs (anything else: the council's own Client Affairs team).
+SENDERS = {"capacity_evidence": HOSPITAL, "capacity_assessment": HOSPITAL, "application_sent": COURT,
+           "notifications": COURT, "order_made": COURT}
+
+
+def _pdf(name: str, *, title: str, client, dated: date, sender=COUNCIL_OFFICE):
+    """A real one-page PDF for a demo step or assessment (see casework.demo_documents)."""
+    return demo_document_upload(name, title=title, client=client, sender=sender, dated=dated, paragraphs=[
+        f"We write about {client.full_name}. This is our record of: {title.lower()}.",
+        "We have kept a copy. Please keep this letter with the case papers and tell us if any of the "
+        "details above are wrong.",
+        f"If you have any questions, please call us on {sender.phone} and quote the social care "
+        f"reference {client.reference}.",
+    ])
 
 
 def _steps(affairs: AffairsCase, actor, today: date, *codes_and_days: tuple[str, int]) -> None:
     for code, days_ago in codes_and_days:
         definition = ChecklistStepDefinition.objects.get(kind=affairs.kind, code=code)
-        upload = _pdf(f"{code}.pdf") if definition.requires_document else None
+        done_on = today - timedelta(days=days_ago)
+        upload = _pdf(f"{code}.pdf", title=definition.label, client=affairs.case.client, dated=done_on,
+                      sender=SENDERS.get(code, COUNCIL_OFFICE)) if definition.requires_document else None
         services.affairs_complete_step(affairs=affairs, code=code, actor=actor, upload=upload,
-                                       done_on=today - timedelta(days=days_ago), note=f"{definition.label} (demo)")
+                                       done_on=done_on, note=f"{definition.label} (demo)")
 
 
 def seed_financial_affairs(users: dict, stdout) -> None:
@@ -54,7 +67,8 @@ def _seed(officer, team, today: date, lacking: list, others: list) -> None:
     services.capacity_assessment_record(
         client=lacking[0], assessed_on=today - timedelta(days=120), assessor="Dr S Morgan, consultant psychiatrist",
         decision="Whether she can manage her benefits and pay her bills", outcome=Capacity.LACKS, actor=officer,
-        upload=_pdf("capacity-assessment.pdf"))
+        upload=_pdf("capacity-assessment.pdf", title="Mental capacity assessment", client=lacking[0],
+                    dated=today - timedelta(days=120), sender=HOSPITAL))
     appointee = _start(lacking[0], AffairsKind.APPOINTEESHIP, "Appointeeship: benefits management", officer, team)
     _steps(appointee, officer, today, ("referral", 110), ("capacity_evidence", 100))
 

@@ -2,7 +2,8 @@
 
 The ZIP holds index.html (a readable summary: the client, each record set with its row count, the
 files), data/<set>.json and data/<set>.csv for each record set, and the stored files themselves
-(letters/<reference>.pdf, documents/<id>-<name>). It is written to storage through Django's
+(letters/<reference>.pdf, documents/<id>-<name>, claim packs, direct payment bank statements,
+remittance extracts; index.html lists each file with what it is). It is written to storage through Django's
 storage API and recorded as a SubjectAccessRequest with its SHA-256.
 """
 import csv
@@ -13,6 +14,7 @@ import zipfile
 from decimal import Decimal, InvalidOperation
 
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -61,7 +63,10 @@ def build_archive(client, *, request: SubjectAccessRequest) -> tuple[bytes, dict
                              json.dumps(section.rows, indent=2, ensure_ascii=False, default=str))
             archive.writestr(f"data/{section.code}.csv", _csv_bytes(section.rows))
             for ref in section.files:
-                storage = ref.storage
+                if ref.content is not None:
+                    archive.writestr(ref.name, ref.content)
+                    continue
+                storage = ref.storage or default_storage
                 try:
                     with storage.open(ref.storage_name, "rb") as handle:
                         archive.writestr(ref.name, handle.read())
@@ -70,6 +75,7 @@ def build_archive(client, *, request: SubjectAccessRequest) -> tuple[bytes, dict
         index = render_to_string("casework/privacy/sar_index.html", {
             "client": client, "request": request, "sections": sections, "missing": missing,
             "generated_at": timezone.now(),
+            "files": [(section, ref) for section in sections for ref in section.files if ref.name not in missing],
             "views": next((s.rows for s in sections if s.code == "record_access"), []),
         })
         archive.writestr("index.html", index)

@@ -35,11 +35,16 @@ ERASURE_STEPS: list[Callable] = []
 
 @dataclass
 class FileRef:
-    """A stored file to put in the export: `name` is its path inside the ZIP."""
+    """A file to put in the export: `name` is its path inside the ZIP, `description` what it is
+    (listed in the export's index). A stored file is read from `storage` under `storage_name`; a
+    file made for the export (such as a client's extract of a provider's remittance advice) is
+    passed as `content`."""
 
     name: str
-    storage_name: str
+    storage_name: str = ""
     storage: Any = None  # the storage the file lives in; None: the field's default storage
+    description: str = ""
+    content: bytes | None = None
 
 
 @dataclass

@@ -46,12 +46,16 @@ def casework_records(client) -> list[Section]:
                 ["casework.timelineentry"]),
         Section("tasks", "Tasks", rows_of(Task.objects.filter(case__client=client).order_by("id")), ["casework.task"]),
         Section("documents", "Documents", rows_of(documents), ["casework.document"],
-                [FileRef(f"documents/{d.pk}-{d.original_name}", d.file.name, d.file.storage) for d in documents if d.file]),
+                [FileRef(f"documents/{d.pk}-{d.original_name}", d.file.name, d.file.storage,
+                          description=f"Uploaded document: {d.description or d.original_name}")
+                  for d in documents if d.file]),
         Section("accounts", "Accounts", rows_of(Account.objects.filter(client=client)), ["casework.account"]),
         Section("ledger_entries", "Ledger entries",
                 [row_of(e, {"account_number": e.account.number}) for e in entries], ["casework.ledgerentry"]),
         Section("letters", "Letters", rows_of(letters), ["casework.letter"],
-                [FileRef(f"letters/{letter.reference}.pdf", letter.file.name, letter.file.storage)
+                [FileRef(f"letters/{letter.reference}.pdf", letter.file.name, letter.file.storage,
+                         description=f"{letter_type_name(letter.letter_type)} sent {letter.created_at:%d %B %Y} "
+                                     f"to {letter.recipient_name}")
                  for letter in letters if letter.file]),
         Section("record_access", "Who viewed the record",
                 record_access_rows(client), ["casework.recordaccess"]),
@@ -63,6 +67,15 @@ def casework_records(client) -> list[Section]:
         Section("erasure_requests", "Erasure requests",
                 rows_of(ErasureRequest.objects.filter(client=client).order_by("id")), ["casework.erasurerequest"]),
     ]
+
+
+def letter_type_name(code: str) -> str:
+    from casework.letters.types import UnknownLetterType, get_letter_type
+
+    try:
+        return get_letter_type(code).name
+    except UnknownLetterType:
+        return "Letter"
 
 
 def record_access_rows(client) -> list[dict]:
@@ -120,7 +133,17 @@ def debt_records(client) -> list[Section]:
     """The income app's records (charges, invoices, payments, recovery, relief, write-offs, legal)."""
     if not apps.is_installed("debt"):
         return []
-    return app_sections(client, "debt")
+    sections = app_sections(client, "debt")
+    from debt.models import LegalReferral
+
+    for section in sections:
+        if section.models == [model_label(LegalReferral)]:
+            section.files = [
+                FileRef(f"claim-packs/{referral.reference}.pdf", referral.claim_pack.name, referral.claim_pack.storage,
+                        description=f"County court claim pack {referral.reference}"
+                                    + (f", claim issued {referral.claim_issued_on:%d %B %Y}" if referral.claim_issued_on else ""))
+                for referral in LegalReferral.objects.filter(client=client).order_by("id") if referral.claim_pack]
+    return sections
 
 
 def other_records(client, covered: set[str]) -> list[Section]:

@@ -203,13 +203,40 @@ def _remittance(payment: Payment, claims, scheduled, disputes, offsets) -> None:
 
     lines = ClaimLine.objects.filter(claim__in=claims).select_related("claim").order_by("claim_id", "row_number")
     held = Claim.objects.filter(provider=payment.provider, status=ClaimStatus.VALIDATED)
-    html = render_to_string("provider_payments/remittance.html", {
+    html = render_to_string(REMITTANCE_HTML, {
         "payment": payment, "provider": payment.provider, "run": payment.payment_run, "lines": lines,
         "scheduled": scheduled, "disputes": disputes, "offsets": offsets, "held": held})
     pdf = render_pdf(html)
     payment.remittance.save(f"remittance-{payment.payment_run.reference}-{payment.provider.supplier_number}.pdf",
                             ContentFile(pdf.content), save=False)
     payment.save(update_fields=["remittance"])
+
+
+REMITTANCE_HTML = "provider_payments/remittance.html"
+
+
+def remittances_naming(client):
+    """The payments whose remittance advice names the client (a claim line or a scheduled period)."""
+    return (Payment.objects.filter(Q(claims__lines__client=client) | Q(claims__lines__client_reference=client.reference)
+                                   | Q(scheduled__package__client=client))
+            .exclude(remittance="").distinct().select_related("provider", "payment_run").order_by("payment_run", "id"))
+
+
+def remittance_extract(payment: Payment, client) -> bytes:
+    """The client's extract of a remittance advice, for a subject access export: the advice as the
+    provider received it, with only the claim lines and scheduled periods about this client (the
+    provider's other clients are left out, and so are disputes, offsets and held claims)."""
+    from casework.letters.pdf import render_pdf
+    from ..models import ClaimLine
+
+    lines = (ClaimLine.objects.filter(claim__payment=payment)
+             .filter(Q(client=client) | Q(client_reference=client.reference))
+             .select_related("claim").order_by("claim_id", "row_number"))
+    scheduled = payment.scheduled.filter(package__client=client).select_related("package", "package__client")
+    html = render_to_string(REMITTANCE_HTML, {
+        "payment": payment, "provider": payment.provider, "run": payment.payment_run, "lines": lines,
+        "scheduled": scheduled, "disputes": [], "offsets": [], "held": [], "extract_for": client})
+    return render_pdf(html).content
 
 
 def originator_on(on: date) -> Originator:
