@@ -580,3 +580,24 @@ def test_a_case_may_be_given_through_the_api_to_another_officer():
 
     assert response.status_code == 201, response.json()
     assert Case.objects.get().assigned_officer == colleague
+
+
+def test_a_form_or_multipart_body_is_refused_as_the_schema_offers_json_only(system_api):
+    for media in ("multipart", None):
+        if media:
+            response = system_api.post(CLIENTS, new_client_body(), format=media)
+        else:
+            response = system_api.post(CLIENTS, "reference=SC900001&first_name=Edith",
+                                       content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 415, response.content
+        assert "Unsupported media type" in response.json()["detail"]
+    assert not Client.objects.exists()
+    assert system_api.post(CLIENTS, new_client_body(), format="json").status_code == 201
+
+
+def test_an_api_url_no_route_matches_is_answered_in_json(system_api):
+    response = system_api.get("/api/v1/clients/not-a-number/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json" and response.json() == {"detail": "Not found."}
+    page = HttpClient().get("/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
