@@ -601,3 +601,13 @@ def test_an_api_url_no_route_matches_is_answered_in_json(system_api):
     assert response["Content-Type"] == "application/json" and response.json() == {"detail": "Not found."}
     page = HttpClient().get("/no-such-page/")
     assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+
+
+def test_a_limit_or_offset_that_is_not_one_whole_number_is_refused_naming_it(system_api):
+    ClientFactory()
+    for query, name in ((("limit", "ten"),), "limit"), ((("limit", ""),), "limit"), ((("offset", "-1"),), "offset"), \
+            ((("limit", "2"), ("limit", "3")), "limit"):
+        answer = system_api.get(CLIENTS + "?" + "&".join(f"{k}={v}" for k, v in query))
+        assert answer.status_code == 400, query
+        assert list(answer.json()) == [name]
+    assert system_api.get(CLIENTS, {"offset": "9" * 30}).json()["results"] == []

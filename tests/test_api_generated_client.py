@@ -170,7 +170,7 @@ def _takes_str(operation, key: str) -> bool:
 
 
 def test_clients_representatives_cases_entries_and_payments_are_created_through_the_generated_client(
-        generated, system_client, live_db):
+        generated, system_client, live_server, live_db):
     from careledger_api_client import models
 
     team = TeamFactory()
@@ -188,7 +188,11 @@ def test_clients_representatives_cases_entries_and_payments_are_created_through_
             postcode="NM1 3AB", start_date=date(2026, 1, 5))), models.Representative)
     assert representative.client == created.id
 
-    case = _parsed(_operation("cases.cases_create").sync_detailed(client=system_client, body=models.CaseRequest(
+    # Cases are opened by caseworkers, not by system accounts.
+    officer = UserFactory(roles=[Role.INCOME_OFFICER])
+    caseworker = generated.AuthenticatedClient(base_url=live_server.url, prefix="Token",
+                                               token=Token.objects.get_or_create(user=officer)[0].key)
+    case = _parsed(_operation("cases.cases_create").sync_detailed(client=caseworker, body=models.CaseRequest(
         client=created.id, case_type=models.CaseTypeEnum("debt_recovery"), title="Arrears", team=team.pk)),
         models.Case)
     assert case.reference.startswith("CASE-") and case.assigned_officer is None
