@@ -5,6 +5,8 @@ rates by half-year (read) and statements (read). Every write calls one service.
 Names: api:dpa-agreement-list/-detail, api:dpa-valuation-list/-detail, api:dpa-rate-list/-detail,
 api:dpa-statement-list/-detail.
 """
+from decimal import Decimal
+
 from django.db.models import Sum
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -44,6 +46,8 @@ class DeferredPaymentAgreementSerializer(serializers.ModelSerializer):
                   "fee_treatment", "enquiry_on", "applied_on", "offered_on", "signed_on", "start_date",
                   "terminated_on", "due_date", "repaid_on", "balance", "equity_limit"]
         read_only_fields = [f for f in fields if f not in ("client", "team", "care_home", "enquiry_on")]
+        # Blank until the agreement is terminated: the schema's enum includes "".
+        extra_kwargs = {"termination_reason": {"allow_blank": True}}
 
     def get_equity_limit(self, agreement) -> str:
         position = services.equity_position(agreement, timezone.localdate(), total_owed=agreement.balance or 0)
@@ -52,7 +56,7 @@ class DeferredPaymentAgreementSerializer(serializers.ModelSerializer):
     def create(self, validated_data):
         with domain_errors():
             agreement = services.agreement_create(actor=self.context["request"].user, **validated_data)
-        agreement.balance = None
+        agreement.balance = Decimal("0")  # nothing deferred yet
         return agreement
 
 
@@ -97,7 +101,8 @@ class AgreementViewSet(ApiViewSet):
     filter_lookups = {"client": "client_id"}
 
     def get_queryset(self):
-        return Agreement.objects.annotate(balance=Sum("account__entries__amount")).order_by("id")
+        # An agreement with nothing on its account yet owes 0.00 (the schema's balance is never null).
+        return Agreement.objects.annotate(balance=Sum("account__entries__amount", default=Decimal("0"))).order_by("id")
 
 
 @extend_schema_view(list=extend_schema(summary="List property valuations"),

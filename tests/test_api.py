@@ -580,3 +580,34 @@ def test_a_case_may_be_given_through_the_api_to_another_officer():
 
     assert response.status_code == 201, response.json()
     assert Case.objects.get().assigned_officer == colleague
+
+
+def test_a_form_or_multipart_body_is_refused_as_the_schema_offers_json_only(system_api):
+    for media in ("multipart", None):
+        if media:
+            response = system_api.post(CLIENTS, new_client_body(), format=media)
+        else:
+            response = system_api.post(CLIENTS, "reference=SC900001&first_name=Edith",
+                                       content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 415, response.content
+        assert "Unsupported media type" in response.json()["detail"]
+    assert not Client.objects.exists()
+    assert system_api.post(CLIENTS, new_client_body(), format="json").status_code == 201
+
+
+def test_an_api_url_no_route_matches_is_answered_in_json(system_api):
+    response = system_api.get("/api/v1/clients/not-a-number/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json" and response.json() == {"detail": "Not found."}
+    page = HttpClient().get("/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+
+
+def test_a_limit_or_offset_that_is_not_one_whole_number_is_refused_naming_it(system_api):
+    ClientFactory()
+    for query, name in ((("limit", "ten"),), "limit"), ((("limit", ""),), "limit"), ((("offset", "-1"),), "offset"), \
+            ((("limit", "2"), ("limit", "3")), "limit"):
+        answer = system_api.get(CLIENTS + "?" + "&".join(f"{k}={v}" for k, v in query))
+        assert answer.status_code == 400, query
+        assert list(answer.json()) == [name]
+    assert system_api.get(CLIENTS, {"offset": "9" * 30}).json()["results"] == []

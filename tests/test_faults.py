@@ -19,7 +19,7 @@ PORTS = ["--pg-port", os.environ.get("FAULTS_PG_PORT", "55452"), "--redis-port",
 @pytest.mark.faults
 def test_killed_workers_a_stopped_redis_and_a_stopped_postgresql_lose_and_double_nothing(tmp_path):
     out = tmp_path / "faults.json"
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CARELEDGER_TEST_")}
     done = subprocess.run(
         [sys.executable, str(SCRIPT), "--kills", "2", "--jobs", "dpa_accrual", "dp-payments", "dpa_statements",
          "--redis-trials", "2", "--redis-pause", "5", "--redis-job", "dpa_statements", "--pg-trials", "2",

@@ -20,7 +20,7 @@ from casework.runs import services as runs
 from .factories import ClientFactory, LedgerEntryFactory
 
 ROOT = Path(__file__).resolve().parent.parent
-BROKER = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
+BROKER = os.environ.get("CARELEDGER_TEST_WORKER_BROKER_URL", "redis://127.0.0.1:6379/14")
 CELERY = str(Path(sys.executable).with_name("celery"))
 LOG = ROOT / "var" / "test-worker.log"
 
@@ -30,8 +30,8 @@ def start_worker(name: str) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "CELERY_BROKER_URL": BROKER,
+        "CARELEDGER_TEST_DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "CARELEDGER_TEST_CELERY_BROKER_URL": BROKER,
         "CELERY_VISIBILITY_TIMEOUT": "3",
         "CELERY_UNACKED_RESTORE_INTERVAL": "1",
         "CELERY_UNACKED_RESTORE_THROTTLE": "1",

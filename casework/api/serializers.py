@@ -213,7 +213,7 @@ class LedgerEntryCreateSerializer(serializers.Serializer):
     reference = serializers.CharField(max_length=60)
     description = serializers.CharField(max_length=300)
     reason = serializers.CharField(
-        max_length=300, required=False, default="",
+        max_length=300, required=False, default="", allow_blank=True,
         help_text="Why the entry is posted. Needed when the entry goes for approval (every reduction, and anything "
                   "above what the caller's role may post alone): the answer is then 202 with the approval request")
 

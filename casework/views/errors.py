@@ -5,7 +5,7 @@ import logging
 import secrets
 import sys
 
-from django.http import HttpResponseBadRequest, HttpResponseServerError
+from django.http import HttpResponseBadRequest, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.utils.functional import empty
@@ -43,7 +43,15 @@ def permission_denied(request, exception=None):
     return render(request, "403.html", status=403)
 
 
+def _api(request) -> bool:
+    """The integration API answers in JSON, as its schema says, even where Django answers for it
+    (a URL no API route matches); its error body is DRF's, `detail` (casework.api.schema)."""
+    return request.path.startswith("/api/")
+
+
 def page_not_found(request, exception=None):
+    if _api(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
     return render(request, "404.html", status=404)
 
 
@@ -56,11 +64,17 @@ def _error_page(request, level: int, what: str) -> str:
 
 
 def server_error(request):
-    return HttpResponseServerError(_error_page(request, logging.ERROR, "unexpected error"))
+    page = _error_page(request, logging.ERROR, "unexpected error")
+    if _api(request):
+        return JsonResponse({"detail": "A server error occurred."}, status=500)
+    return HttpResponseServerError(page)
 
 
 def bad_request(request, exception=None):
     """A request Django refuses after the view ran (for example the session could not be saved
     because the database went away after a change was recorded): the service's error page, which
     tells the officer to check whether their change was saved, never Django's bare page."""
-    return HttpResponseBadRequest(_error_page(request, logging.WARNING, f"request refused ({exception!r})"))
+    page = _error_page(request, logging.WARNING, f"request refused ({exception!r})")
+    if _api(request):
+        return JsonResponse({"detail": "The request was refused."}, status=400)
+    return HttpResponseBadRequest(page)

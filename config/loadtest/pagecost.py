@@ -2,7 +2,7 @@
 
     python config/loadtest/pagecost.py PEOPLE.json [--pages 40] [--port 58123] [--seed 1]
 
-On the database DATABASE_URL names, seeded and signed in as the load test does it (manage.py seed,
+On the database CARELEDGER_TEST_DATABASE_URL names, seeded and signed in as the load test does it (manage.py seed,
 config/loadtest/prepare.py staff and sessions PEOPLE.json), starts gunicorn with production's
 config/gunicorn.conf.py as 1 process x 1 thread on 127.0.0.1:PORT (its connection kept between pages,
 CONN_MAX_AGE=60), asks for --pages pages of each kind the locustfile asks for, one after another, with

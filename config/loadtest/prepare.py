@@ -1,4 +1,5 @@
-"""Staff and signed-in sessions for the load test, on the database DATABASE_URL names.
+"""Staff and signed-in sessions for the load test, on the database CARELEDGER_TEST_DATABASE_URL names
+(the test settings, config/settings/test.py).
 
     python config/loadtest/prepare.py staff                 # before manage.py seed: officers in teams
     python config/loadtest/prepare.py sessions OUT.json     # after it: a session per person, and work

@@ -226,7 +226,8 @@ class Harness:
             raise Budget(f"gave up: the run took longer than --budget {self.args.budget} s")
 
     def env(self, db: str = TRIAL_DB, broker: bool = True) -> dict:
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": self.pg.url(db),
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test",
+               "CARELEDGER_TEST_DATABASE_URL": self.pg.url(db),
                "CELERY_VISIBILITY_TIMEOUT": "3", "CELERY_UNACKED_RESTORE_INTERVAL": "1",
                "CELERY_UNACKED_RESTORE_THROTTLE": "1", "ALLOWED_HOSTS": "127.0.0.1,localhost",
                # kombu's restore lock lapses in 5 s (not 300): a worker killed holding it stalls no one long.
@@ -235,9 +236,9 @@ class Harness:
                "RUN_WATCHDOG_SECONDS": "2", "RUN_STALL_SECONDS": str(self.args.stall_seconds)}
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         if broker:
-            env["CELERY_BROKER_URL"] = self.redis.url()
+            env["CARELEDGER_TEST_CELERY_BROKER_URL"] = self.redis.url()
         else:
-            env.pop("CELERY_BROKER_URL", None)
+            env.pop("CARELEDGER_TEST_CELERY_BROKER_URL", None)
         return env
 
     # setting up

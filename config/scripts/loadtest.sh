@@ -57,9 +57,10 @@ redis-server --port "$REDIS_PORT" --bind "$HOST" --save "" --appendonly no --dae
     --pidfile "$WORK/redis.pid" --logfile "$WORK/redis.log"
 
 export DJANGO_SETTINGS_MODULE=config.settings.test
-export DATABASE_URL="postgres://postgres@$HOST:$PG_PORT/careledger_load"
-export CELERY_BROKER_URL="redis://$HOST:$REDIS_PORT/0"
-export CACHE_URL="redis://$HOST:$REDIS_PORT/1"  # as docker-compose.yml: one cache for every web process
+# The test settings read their services from CARELEDGER_TEST_* only (config/settings/test.py).
+export CARELEDGER_TEST_DATABASE_URL="postgres://postgres@$HOST:$PG_PORT/careledger_load"
+export CARELEDGER_TEST_CELERY_BROKER_URL="redis://$HOST:$REDIS_PORT/0"
+export CARELEDGER_TEST_CACHE_URL="redis://$HOST:$REDIS_PORT/1"  # as docker-compose.yml: one cache for every web process
 export ALLOWED_HOSTS="$HOST,localhost"
 # Each web thread keeps its database connection between pages, as production does (base.py's
 # default); the test settings the load test runs on would otherwise connect afresh for every page.
@@ -78,7 +79,7 @@ timeout 1800 "$PY" manage.py seed --clients "${LOAD_CLIENTS:-50000}" | tail -3
 # amounts due and recovery stages, and payments are allocated to invoices. Its report: OUT/billed.txt.
 if [ "${LOAD_BILLED:-0}" = 1 ]; then
     say "billing a period and sending the first reminders (LOAD_BILLED=1)"
-    CELERY_BROKER_URL= timeout 3600 "$PY" manage.py bench recovery --clients "${LOAD_CLIENTS:-50000}" --sample 1 2>&1 \
+    CARELEDGER_TEST_CELERY_BROKER_URL= timeout 3600 "$PY" manage.py bench recovery --clients "${LOAD_CLIENTS:-50000}" --sample 1 2>&1 \
         | grep -v "celery.app.trace" > "$OUT/billed.txt"
 fi
 timeout 600 "$PY" config/loadtest/prepare.py sessions "$OUT/people.json"

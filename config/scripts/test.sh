@@ -123,7 +123,7 @@ ensure_services
 
 export DJANGO_SETTINGS_MODULE=config.settings.test
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
-if [ -z "${DATABASE_URL:-}" ] && command -v psql >/dev/null 2>&1; then
+if [ -z "${CARELEDGER_TEST_DATABASE_URL:-}" ] && command -v psql >/dev/null 2>&1; then
     # The checks below connect to the (empty) development database; pytest makes its own.
     psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'careledger'" | grep -q 1 \
         || psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE careledger" >/dev/null

@@ -277,6 +277,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "casework.api.pagination.ApiPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # Request bodies are JSON only (no endpoint takes a file), so the schema offers each body in one
+    # media type and generated clients send JSON; a form or multipart body is answered 415.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "COERCE_DECIMAL_TO_STRING": True,
     "EXCEPTION_HANDLER": "casework.api.exceptions.api_exception_handler",
     # Requests a minute per user (a system account's token, or a signed-in officer), counted in the

@@ -3,16 +3,24 @@ from .base import *  # noqa: F401,F403
 from .base import VAR_DIR, env
 
 SECRET_KEY = "careledger-test-key-0123456789abcdefghijklmnopqrstuvwxyz-0123456789"
-DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/careledger")}
+# The services the tests use are named by CARELEDGER_TEST_* variables only. DATABASE_URL,
+# CELERY_BROKER_URL, REDIS_URL and CACHE_URL, which a shell may hold for a development or production
+# server, are ignored here, so the suite runs the same in any shell (pyproject.toml also passes
+# --ds=config.settings.test, so a DJANGO_SETTINGS_MODULE left in the shell does not change them).
+DATABASES = {"default": env.db_url_config(
+    env.str("CARELEDGER_TEST_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/careledger"))}
 # The suite opens a connection per request and thread (its threads end without closing theirs); the
 # load test runs gunicorn on these settings and sets CONN_MAX_AGE as production keeps it (base.py).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-# The test process runs tasks in-process; a worker started by a test gets CELERY_BROKER_URL.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+# The test process runs tasks in-process (eagerly); a worker, or a web server, that a test or a test
+# script starts on these settings is given a broker in CARELEDGER_TEST_CELERY_BROKER_URL.
+CELERY_BROKER_URL = env.str("CARELEDGER_TEST_CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
-REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/15")
+REDIS_URL = env.str("CARELEDGER_TEST_REDIS_URL", default="redis://127.0.0.1:6379/15")
+# Each process's own memory, unless a test script starting several web processes shares one.
+CACHES = {"default": env.cache_url_config(env.str("CARELEDGER_TEST_CACHE_URL", default="locmemcache://"))}
 WHITENOISE_USE_FINDERS = True
 STORAGES = {
     **STORAGES,  # noqa: F405

@@ -40,6 +40,8 @@ class EstateCaseSerializer(serializers.ModelSerializer):
                   "stage", "claim_sent_on", "claim_letter", "next_follow_up_on", "outcome", "outcome_note",
                   "closed_on", "write_off", "opened_on", "balance_owed", "payments_since_death"]
         read_only_fields = fields
+        # Blank while the estate case is open: the schema's enum includes "".
+        extra_kwargs = {"outcome": {"allow_blank": True}}
 
 
 @extend_schema_view(

@@ -234,6 +234,8 @@ class MoratoriumSerializer(serializers.ModelSerializer):
                   "insolvency_reference", "covers_all_debts", "invoices", "review_due_on", "created_at"]
         read_only_fields = ["id", "start_date", "expected_end", "ended_on", "end_reason", "covers_all_debts",
                             "review_due_on", "created_at"]
+        # Blank until the moratorium ends: the schema's enum includes "" (a read-only field loses allow_blank).
+        extra_kwargs = {"end_reason": {"allow_blank": True}}
         validators = []  # the service refuses a duplicate notice, naming insolvency_reference
 
     def create(self, validated_data):

@@ -24,8 +24,8 @@ class HighCostExceptionSerializer(serializers.ModelSerializer):
     package_reference = serializers.CharField(source="package.reference", read_only=True)
     client_reference = serializers.CharField(source="package.client.reference", read_only=True)
     provider = serializers.IntegerField(source="package.provider_id", read_only=True)
-    area = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    no_saving_reason = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    area = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+    no_saving_reason = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     triggers = HighCostExceptionTriggerSerializer(many=True, read_only=True)
     notes = HighCostExceptionNoteSerializer(many=True, read_only=True)
 

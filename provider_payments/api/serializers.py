@@ -79,7 +79,7 @@ class DecisionNoteSerializer(serializers.Serializer):
 
 
 class ClaimApprovalSerializer(serializers.ModelSerializer):
-    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Claim
@@ -88,7 +88,7 @@ class ClaimApprovalSerializer(serializers.ModelSerializer):
 
 class PaymentRunReleaseSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
-    released_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    released_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = PaymentRun

@@ -1,7 +1,7 @@
 """Benchmarks that print their figures; docs/benchmarks.md records them with these commands.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/careledger_bench \\
-    CELERY_BROKER_URL=redis://127.0.0.1:6379/13 \\
+    CARELEDGER_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/careledger_bench \\
+    CARELEDGER_TEST_CELERY_BROKER_URL=redis://127.0.0.1:6379/13 \\
         python manage.py bench letters --count 1000 --workers 1 2 --settings=config.settings.test
 
 `bench letters` uses a database of its own (it adds `count` clients with a balance, references
@@ -104,12 +104,13 @@ class Command(BaseCommand):
             return
         if kind in ("billing", "recovery"):
             if connection.vendor != "postgresql":
-                raise CommandError("bench needs PostgreSQL (DATABASE_URL)")
+                raise CommandError("bench needs PostgreSQL (CARELEDGER_TEST_DATABASE_URL on the test settings, DATABASE_URL otherwise)")
             IncomeBench(self.stdout, options["clients"], options["sample"], options["profile"],
                         options["items"]).handle(kind)
             return
         if connection.vendor != "postgresql" or not settings.CELERY_BROKER_URL:
-            raise CommandError("bench needs PostgreSQL (DATABASE_URL) and a broker (CELERY_BROKER_URL)")
+            raise CommandError("bench needs PostgreSQL and a broker (on the test settings CARELEDGER_TEST_DATABASE_URL and "
+                               "CARELEDGER_TEST_CELERY_BROKER_URL, otherwise DATABASE_URL and CELERY_BROKER_URL)")
         self._ensure_clients(count)
         trial = Run.objects.filter(job="statements").count()
         bare, html_ms = self._bare(count)

@@ -1,6 +1,6 @@
 """Measure client search at county scale.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/careledger_bench \
+    CARELEDGER_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/careledger_bench \
         python manage.py benchmark_search --clients 100000
 
 Run it against a database of its own: it adds the clients it needs (references BM000000 upward)

@@ -1,6 +1,6 @@
 """Benchmark of the deferred payment runs; docs/benchmarks.md records its figures.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/careledger_dpa_bench \\
+    CARELEDGER_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/careledger_dpa_bench \\
         python manage.py bench_deferred --agreements 2000 --settings=config.settings.test
 
 On a database of its own (migrated; the command refuses one that already has its agreements), it
@@ -54,7 +54,7 @@ class Command(BaseCommand):
 
         refuse_without_demo_data("bench_deferred")
         if connection.vendor != "postgresql":
-            raise CommandError("bench_deferred needs PostgreSQL (DATABASE_URL)")
+            raise CommandError("bench_deferred needs PostgreSQL (CARELEDGER_TEST_DATABASE_URL on the test settings, DATABASE_URL otherwise)")
         if Client.objects.filter(reference__startswith=PREFIX).exists():
             raise CommandError("This database already has the benchmark's agreements: use a fresh database")
         started = time.perf_counter()

@@ -1,7 +1,7 @@
 """`manage.py bench_direct dp-audit`: import, categorise and reconcile a statement of 10,000
 transactions, timed in parts; the figures are recorded in docs/benchmarks.md.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/careledger_dp_bench \\
+    CARELEDGER_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/careledger_dp_bench \\
         python manage.py bench_direct dp-audit --lines 10000 --settings=config.settings.test
 
 It builds, in its own transaction that it rolls back at the end (so it can be run again on any

@@ -1,9 +1,9 @@
 """The committed-spend forecast benchmark; docs/benchmarks.md records its figures with this command.
 
     createdb -h 127.0.0.1 -U postgres careledger_fc_bench
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/careledger_fc_bench \\
+    CARELEDGER_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/careledger_fc_bench \\
         python manage.py migrate --settings=config.settings.test
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/careledger_fc_bench \\
+    CARELEDGER_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/careledger_fc_bench \\
         python manage.py bench forecast --settings=config.settings.test
 
 Uses a database of its own (refused unless its name ends in "bench"). Adds once: 8 areas, 6 teams,

@@ -1,6 +1,6 @@
 """Provider payments benchmarks; docs/benchmarks.md records their figures with these commands.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/careledger_pp_bench \\
+    CARELEDGER_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/careledger_pp_bench \\
         python manage.py bench_provider validation --settings=config.settings.test
 
 Uses a database of its own. `validation` adds (once) 500 providers with 3 home care rates each
