@@ -59,6 +59,7 @@ from .relief import (
 from .writeoffs import (
     UNLIMITED_APPROVER_GROUP,
     LimitationRule,
+    LimitationWarningLevel,
     WriteOffLevel,
     WriteOffLine,
     WriteOffReason,
@@ -99,6 +100,7 @@ __all__ = [
     "money_field",
     "UNLIMITED_APPROVER_GROUP",
     "LimitationRule",
+    "LimitationWarningLevel",
     "WriteOffLevel",
     "WriteOffLine",
     "WriteOffReason",
