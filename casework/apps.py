@@ -17,6 +17,10 @@ class CaseworkConfig(AppConfig):
         from casework.deaths import api as deaths_api, demo as deaths_demo
 
         deaths_demo.register()  # the Deaths nav entry and demo death
+        from casework.navigation import register_nav_item
+        from casework.views.calendar import CALENDAR_VIEWERS
+
+        register_nav_item(label="Working days", url_name="casework:working_days", roles=CALENDAR_VIEWERS, order=85)
         from casework.privacy import demo as privacy_demo
 
         privacy_demo.register()  # a former client past retention, marked for review

@@ -146,3 +146,24 @@ def working_due_date(day: date, calendar: WorkingCalendar | None = None) -> DueD
     calendar = calendar or _calendar_for(day)
     due = calendar.next_working_day(day, closures=True)
     return DueDate(due=due, asked=day, why_moved=calendar.why_not_working(day, closures=True))
+
+
+@dataclass(frozen=True)
+class BacsCycle:
+    """The three days of a Bacs payment (PP-08): the file is submitted on the input day, processed on
+    the next working day, and the money reaches the payee's account on the entry day, two working
+    days after input. Banks count bank holidays only, so council closures do not move these."""
+    input_day: date
+    processing_day: date
+    entry_day: date
+
+
+def bacs_cycle(input_day: date, calendar: WorkingCalendar | None = None) -> BacsCycle:
+    """The Bacs days for a file submitted on ``input_day``, which must itself be a working day
+    (refuse other days with `not_working_message`). Thursday 24 December 2026: Christmas Day, the
+    weekend and the Boxing Day holiday on Monday 28 December are skipped, so processing is Tuesday
+    29 December and entry Wednesday 30 December 2026."""
+    calendar = calendar or _calendar_for(input_day, 2)
+    if not calendar.is_working_day(input_day):
+        raise ValueError(not_working_message(input_day))
+    return BacsCycle(input_day, calendar.add_working_days(input_day, 1), calendar.add_working_days(input_day, 2))

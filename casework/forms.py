@@ -20,7 +20,7 @@ from casework.constants import (
     RepresentativeKind,
     TimelineKind,
 )
-from casework.models import Area, Team
+from casework.models import Area, NonWorkingKind, Team
 from casework.models.clients import normalise_postcode, validate_nhs_number
 from casework.money import MoneyError, parse_money
 from casework.services.cases import assignable_users, assignee_check
@@ -313,3 +313,18 @@ class BulkAssignForm(forms.Form):
 
 def today() -> date:
     return timezone.localdate()
+
+
+class WorkingDayAddForm(GovForm):
+    submit_label = "Add the day"
+    day = _date("Date")
+    name = forms.CharField(label="Name", max_length=120, help_text="For example, Council closure day")
+    kind = forms.ChoiceField(label="Kind", widget=forms.RadioSelect, initial=NonWorkingKind.CLOSURE,
+                             choices=NonWorkingKind.choices)
+    reason = forms.CharField(label="Reason", max_length=300, widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text="Why the day is not a working day, for the record")
+
+
+class WorkingDayReasonForm(GovForm):
+    reason = forms.CharField(label="Reason", max_length=300, widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text="Why, for the record")

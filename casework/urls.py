@@ -2,7 +2,7 @@ from django.urls import include, path
 
 from casework.deaths import views as deaths
 from casework.privacy import views as privacy
-from casework.views import auth, cases, clients, controls, health, runs, work
+from casework.views import auth, calendar, cases, clients, controls, health, runs, work
 
 app_name = "casework"
 
@@ -15,6 +15,10 @@ urlpatterns = [
     path("cases/", work.case_list, name="case_list"),
     path("search/", work.search, name="search"),
     path("health/", health.health, name="health"),
+    path("working-days/", calendar.working_days, name="working_days"),
+    path("working-days/add/", calendar.working_day_add, name="working_day_add"),
+    path("working-days/<int:pk>/withdraw/", calendar.working_day_withdraw, name="working_day_withdraw"),
+    path("working-days/<int:pk>/restore/", calendar.working_day_restore, name="working_day_restore"),
     path("clients/new/", clients.client_create, name="client_create"),
     path("clients/<int:pk>/", clients.client_detail, name="client_detail"),
     path("clients/<int:pk>/edit/", clients.client_edit, name="client_edit"),

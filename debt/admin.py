@@ -12,6 +12,7 @@ from .models import (
     DeathHoldReviewRule,
     EstateFollowUpRule,
     LimitationRule,
+    LimitationWarningLevel,
     PlanRule,
     PreActionRule,
     RecoveryStage,
@@ -41,6 +42,11 @@ class LimitationRuleAdmin(admin.ModelAdmin):
     list_display = ["effective_from", "years", "warning_months"]
 
 
+@admin.register(LimitationWarningLevel)
+class LimitationWarningLevelAdmin(admin.ModelAdmin):
+    list_display = ["effective_from", "days_before", "urgent"]
+
+
 @admin.register(WriteOffLevel)
 class WriteOffLevelAdmin(admin.ModelAdmin):
     list_display = ["group_name", "maximum_amount", "period_days", "effective_from"]
@@ -61,7 +67,8 @@ class RecoveryThresholdAdmin(SimpleHistoryAdmin):
 
 @admin.register(BreathingSpaceRule)
 class BreathingSpaceRuleAdmin(admin.ModelAdmin):
-    list_display = ["effective_from", "standard_days", "review_request_days", "crisis_extra_days"]
+    list_display = ["effective_from", "standard_days", "review_request_days", "midway_review_from_day",
+                    "midway_review_to_day", "crisis_extra_days"]
 
 
 @admin.register(PlanRule)

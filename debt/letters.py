@@ -6,6 +6,7 @@ from typing import Any, Iterable
 
 from django.utils.html import format_html, format_html_join
 
+from casework.calendar import DueDate, working_due_date
 from casework.correspondence import Recipient
 from casework.letters.types import LetterType, get_letter_type, long_date, register_letter_type
 from casework.models import Client
@@ -60,7 +61,10 @@ FIELDS = {
     "invoice_table": "The lines of the invoice with their explanations (must be on a line of its own)",
     "account_number": "The care charges account number",
     "amount_due": "The amount to pay (£0.00 for a credit)",
-    "next_step": "What to do: 'Please pay £399.40 by 16 November 2026.', or that nothing needs paying",
+    "next_step": "What to do: 'Please pay £399.40 by 16 November 2026.', or that nothing needs paying; when the "
+                 "due date was moved off a non-working day, the sentence saying so follows",
+    "due_date_note": "Why the due date is later than the payment terms give, when it fell on a non-working day "
+                     "(empty otherwise)",
 }
 
 
@@ -76,9 +80,11 @@ def invoice_table(lines: Iterable[Any], total: Decimal) -> str:
 
 
 def _values(*, number: str, start: date, end: date, total: Decimal, due: date, account_number: str,
-            lines: Iterable[Any]) -> dict[str, Any]:
+            lines: Iterable[Any], due_note: str = "") -> dict[str, Any]:
     if total > 0:
         step = f"Please pay {format_pounds(total)} by {long_date(due)}."
+        if due_note:
+            step = f"{step} {due_note}"
     else:
         step = (f"You do not need to pay anything: this invoice reduces what you owe by "
                 f"{format_pounds(-total)}.") if total < 0 else "You do not need to pay anything."
@@ -93,16 +99,32 @@ def _values(*, number: str, start: date, end: date, total: Decimal, due: date, a
         "amount_due": format_pounds(max(total, ZERO)),
         "payment_reference": number,
         "next_step": step,
+        "due_date_note": due_note if total > 0 else "",
     }
 
 
-def build(client: Client, on: date, *, recipient: Recipient, invoice=None, lines=None) -> dict[str, Any]:
-    """Values for one invoice; pass `lines` already in memory to make no queries."""
+def _due_for(invoice) -> DueDate:
+    """The invoice's due date as the payment terms gave it and where it moved to (read again for a
+    letter built after the invoice was issued)."""
+    from .services.billing import payment_terms_days
+
+    asked = invoice.issue_date + timedelta(days=payment_terms_days(invoice.period_start))
+    due = working_due_date(asked)
+    return due if due.due == invoice.due_date else DueDate(invoice.due_date, invoice.due_date, None)
+
+
+def build(client: Client, on: date, *, recipient: Recipient, invoice=None, lines=None,
+          due: DueDate | None = None) -> dict[str, Any]:
+    """Values for one invoice; pass `lines` already in memory and `due` (the casework.calendar.DueDate
+    the invoice was issued with) to make no queries."""
     if invoice is None:
         raise ValueError("An invoice letter needs its invoice")
+    if due is None and invoice.total > 0:
+        due = _due_for(invoice)
     return _values(number=invoice.number, start=invoice.period_start, end=invoice.period_end, total=invoice.total,
                    due=invoice.due_date, account_number=invoice.account.number,
-                   lines=lines if lines is not None else list(invoice.lines.all()))
+                   lines=lines if lines is not None else list(invoice.lines.all()),
+                   due_note=due.sentence if due else "")
 
 
 def sample() -> dict[str, Any]:
@@ -113,9 +135,10 @@ def sample() -> dict[str, Any]:
                    due=date(2026, 11, 2) + timedelta(days=14), account_number="C-SC999999", lines=lines)
 
 
-def invoice_context(client: Client, on: date, *, invoice, lines, representatives=None) -> dict[str, Any]:
+def invoice_context(client: Client, on: date, *, invoice, lines, representatives=None,
+                    due: DueDate | None = None) -> dict[str, Any]:
     return get_letter_type(INVOICE_LETTER).build_context(client, on, representatives=representatives,
-                                                         invoice=invoice, lines=lines)
+                                                         invoice=invoice, lines=lines, due=due)
 
 
 INVOICE = register_letter_type(LetterType(

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Iterable
+from typing import Callable, Iterable
 
 from dateutil.relativedelta import relativedelta
 
@@ -84,16 +84,19 @@ class Instalment:
     due_to_date: Decimal  # the running total due up to and including this instalment
 
 
-def schedule(*, total: Decimal, instalment_amount: Decimal, frequency: str, start: date) -> list[Instalment]:
+def schedule(*, total: Decimal, instalment_amount: Decimal, frequency: str, start: date,
+             roll: Callable[[date], date] | None = None) -> list[Instalment]:
     """The fewest instalments of at most `instalment_amount` that pay `total`, spread evenly with
     casework.money.split (each floored to the penny, the remainder on the last), so they sum to
     the total exactly. Monthly dates are counted from the start, so 31 January gives 28 February
-    then 31 March."""
+    then 31 March. `roll` moves a date that is not a working day (the caller passes the
+    working-day calendar's next working day); the next date is still counted from the start."""
+    roll = roll or (lambda day: day)
     count = max(1, math.ceil(to_pennies(total) / to_pennies(instalment_amount)))
     running, rows = ZERO, []
     for number, amount in enumerate(split(total, count), start=1):
         running += amount
-        rows.append(Instalment(number, start + FREQUENCY_STEP[frequency] * (number - 1), amount, running))
+        rows.append(Instalment(number, roll(start + FREQUENCY_STEP[frequency] * (number - 1)), amount, running))
     return rows
 
 

@@ -53,7 +53,7 @@ def ready() -> None:
     _registered = True
     from casework.panels import register_client_panel
 
-    from . import jobs_relief, relief_letters  # noqa: F401 - registers the jobs and letter types
+    from . import jobs_diary, jobs_relief, relief_letters  # noqa: F401 - registers the jobs and letter types
     from .views.relief import client_relief_panel
 
     register_hold_source(breathing_space_holds, kinds=[HoldKind.BREATHING_SPACE])

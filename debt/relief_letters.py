@@ -79,8 +79,9 @@ def _confirmation_values(*, total: Decimal, instalments: list[rules.Instalment],
 def build_confirmation(client: Client, on: date, *, recipient: Recipient, plan=None) -> dict[str, Any]:
     if plan is None:
         raise ValueError("A plan confirmation needs its plan")
-    instalments = rules.schedule(total=plan.total, instalment_amount=plan.instalment_amount,
-                                 frequency=plan.frequency, start=plan.start_date)
+    from .services.relief import plan_schedule
+
+    instalments = plan_schedule(plan)
     return _confirmation_values(total=plan.total, instalments=instalments,
                                 frequency_label=plan.get_frequency_display(), method_label=plan.get_method_display())
 

@@ -193,7 +193,17 @@ class ReceiptForm(GovForm):
 
 class RunStartForm(GovForm):
     submit_label = "Prepare payment run"
-    business_date = _date("Payment date", help_text="A date on which providers' payment schedules fall due")
+    business_date = _date("Run date", help_text="The working day the Bacs file is sent. Providers are paid two "
+                                                "working days later; a schedule due on a non-working day is paid "
+                                                "by the run on the next working day")
+
+    def clean_business_date(self):
+        from casework.calendar import not_working_message
+
+        day = self.cleaned_data["business_date"]
+        if message := not_working_message(day):
+            raise forms.ValidationError(message)
+        return day
 
 
 class UpliftForm(GovForm):

@@ -24,6 +24,7 @@ register_job(Job(
     chunk_size=25,
     group_size=1,
     names_clients=False,  # its items are providers; outcomes are amounts paid
+    working_days_only=True,  # the business date is the Bacs input day (a bank holiday Monday rolls on)
     # 06:00 London time every Monday: schedules decide which providers are due that day.
     schedule={"minute": "0", "hour": "6", "day_of_month": "*", "month_of_year": "*", "day_of_week": "1"},
 ))

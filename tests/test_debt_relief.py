@@ -233,10 +233,15 @@ def test_payments_since_the_start_keep_a_plan_on_track(plan_setup, check):
 def test_broken_twice_the_plan_is_broken_its_hold_ends_and_the_case_is_escalated(plan_setup, check):
     plan = plan_setup
     check(date(2026, 12, 9))
+    # The second instalment's 1 January 2027 (New Year's Day) moves to Monday 4 January: not yet
+    # missed on 9 January, missed once its grace ends on 11 January.
     check(date(2027, 1, 9))
     plan.refresh_from_db()
+    assert plan.status == PlanStatus.ACTIVE and plan.times_broken == 1
+    check(date(2027, 1, 12))
+    plan.refresh_from_db()
     assert plan.status == PlanStatus.BROKEN and plan.times_broken == 2
-    assert holds_for(plan.client_id, date(2027, 1, 10)) == []
+    assert holds_for(plan.client_id, date(2027, 1, 13)) == []
     assert Case.objects.get(client=plan.client).status == CaseStatus.ESCALATED
     assert Letter.objects.filter(client=plan.client, letter_type="plan_missed_instalment").count() == 2
 

@@ -259,7 +259,7 @@ def earlier_payments(provider, nets=("600.00", "650.00", "700.00")):
 def prepared_run(django_capture_on_commit_callbacks, actor=None) -> PaymentRun:
     with django_capture_on_commit_callbacks(execute=True):
         run_start(job="provider_payments", business_date=PAY_DAY, trigger="test", actor=actor)
-    return PaymentRun.objects.get(payment_date=PAY_DAY)
+    return PaymentRun.objects.get(run__business_date=PAY_DAY)
 
 
 @pytest.fixture
@@ -323,7 +323,7 @@ def test_release_is_refused_until_its_approver_has_opened_the_exceptions(inflate
     url = reverse("provider_payments:run_release", args=[inflated_run.pk])
     refused = http.post(url, {"note": ""})
     assert refused.status_code == 200
-    assert "Open the exceptions of PR20260420 before releasing it" in refused.content.decode()
+    assert "Open the exceptions of PR20260422 before releasing it" in refused.content.decode()
     # Someone else having opened them is not enough.
     exceptions_open(payment_run=inflated_run, user=leader())
     assert "Open the exceptions" in http.post(url, {"note": ""}).content.decode()
@@ -344,7 +344,7 @@ def test_release_is_refused_until_its_approver_has_opened_the_exceptions(inflate
     assert (inflated_run.status, inflated_run.released_by) == (PaymentRunStatus.RELEASED, approver)
     record = MoneyAction.objects.get(action=ControlAction.PAYMENT_RUN)
     assert (record.maker, record.checker, record.amount, record.reference) == (system_user(), approver,
-                                                                              D("25048.00"), "PR20260420")
+                                                                              D("25048.00"), "PR20260422")
 
 
 def test_an_opening_before_the_run_was_prepared_does_not_count(inflated_run):
@@ -454,7 +454,7 @@ def test_the_api_refuses_approvals_the_same_way(provider, django_capture_on_comm
     payment_run = prepared_run(django_capture_on_commit_callbacks)
     release = f"/api/v1/provider-payment-runs/{payment_run.pk}/release/"
     refused = api(leader()).post(release, {}, format="json")
-    assert refused.status_code == 400 and "Open the exceptions of PR20260420" in refused.json()["non_field_errors"][0]
+    assert refused.status_code == 400 and "Open the exceptions of PR20260422" in refused.json()["non_field_errors"][0]
     assert api(second_officer()).post(release, {}, format="json").status_code == 403  # not a team leader
     seen = api(leader()).get(f"/api/v1/provider-payment-runs/{payment_run.pk}/exceptions/")
     assert seen.status_code == 200

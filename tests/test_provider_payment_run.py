@@ -94,7 +94,10 @@ def test_the_run_pays_approved_claims_once_with_files_and_balanced_ledger(approv
     assert provider_balance(provider) == 0
     payment_run = PaymentRun.objects.get()
     assert payment_run.total == Decimal("42.00") and payment_run.status == PaymentRunStatus.PREPARED
+    # Run (Bacs input) Monday 20 April 2026: processed Tuesday 21 April (day 111), paid Wednesday 22 April.
+    assert (payment_run.payment_date, payment_run.reference) == (date(2026, 4, 22), "PR20260422")
     bacs = default_storage.open(payment_run.bacs_file.name).read().decode()
+    assert bacs.split("\r\n")[3][4:10] == " 26111"
     assert bacs.split("\r\n")[4][35:46] == "00000004200"
     journal = default_storage.open(payment_run.journal_file.name).read().decode().splitlines()
     assert journal[1].endswith("ASC110,5201,Provider payments: Home care,42.00,0.00")

@@ -100,6 +100,9 @@ LOGGED = {
 NO_CLIENT_DATA = {
     "login": "the sign-in page", "two_factor_setup": "sign-in", "two_factor_verify": "sign-in",
     "casework:home": "sends each role to its start page", "casework:health": "service health",
+    "casework:working_days": "bank holidays and closure days", "casework:working_day_add": "an empty form",
+    "casework:working_day_withdraw": "a bank holiday or closure day", "casework:working_day_restore": "a bank "
+    "holiday or closure day",
     "casework:password_change": "the user's own password", "casework:session_list": "the user's own sessions",
     "casework:client_create": "an empty form", "letters:template_list": "letter wording",
     "letters:template_edit": "letter wording",

@@ -187,12 +187,16 @@ class Task(models.Model):
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    key = models.CharField(max_length=120, unique=True, null=True, blank=True,
+                           help_text="Set on a task diarised by a job (such as 'breathing_space:12:review_request'), "
+                                     "so a re-run never adds it twice")
+    urgent = models.BooleanField(default=False, help_text="Shown red and first wherever tasks are listed")
     history = HistoricalRecords()
 
     objects = TaskQuerySet.as_manager()
 
     class Meta:
-        ordering = ["due_date", "id"]
+        ordering = ["-urgent", "due_date", "id"]
 
     def __str__(self) -> str:
         return self.title

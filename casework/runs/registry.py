@@ -29,6 +29,9 @@ class Job:
     - `names_clients` False only for a job whose items and outcomes name no client (the provider
       payment run): its run page and item export are open to finance administrators too. Any run
       with letters names clients whatever this says (see casework.runs.access).
+    - `working_days_only` True for a job whose business date must be a working day (the provider
+      payment run, whose date is the Bacs input day): beat's run on a non-working day is for the
+      next working day (casework.calendar.next_working_day).
     """
 
     code: str
@@ -43,6 +46,7 @@ class Job:
     group_size: int | None = None
     schedule: dict[str, str] | None = field(default=None)
     names_clients: bool = True
+    working_days_only: bool = False
 
 
 JOBS: dict[str, Job] = {}

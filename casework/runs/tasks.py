@@ -21,8 +21,18 @@ def process_chunk(run_id: int, chunk: int) -> int:
 
 @shared_task(name="casework.runs.start_scheduled_run")
 def start_scheduled_run(job: str) -> int:
-    """Beat's entry point: the business date is today in the council's time zone."""
-    return services.run_start(job=job, business_date=timezone.localdate(), trigger="schedule").pk
+    """Beat's entry point: the business date is today in the council's time zone, rolled to the next
+    working day for a job that runs on working days only."""
+    return services.run_start(job=job, business_date=scheduled_business_date(job, timezone.localdate()),
+                              trigger="schedule").pk
+
+
+def scheduled_business_date(job: str, today):
+    from casework.calendar import next_working_day
+
+    from .registry import get_job
+
+    return next_working_day(today) if get_job(job).working_days_only else today
 
 
 @shared_task(name="casework.runs.watchdog", ignore_result=True)

@@ -183,11 +183,17 @@ def timeline_add(*, case: Case, kind: str, summary: str, body: str, actor, occur
 
 
 @transaction.atomic
-def task_create(*, case: Case, title: str, due_date: date, actor, assigned_to=None) -> Task:
+def task_create(*, case: Case, title: str, due_date: date, actor, assigned_to=None, key: str | None = None,
+                urgent: bool = False) -> Task:
+    """A task on the case. A `key` (a job's diarised date) makes it idempotent: the task already
+    held under the key is returned and nothing is added."""
     if not title.strip():
         raise DomainError("Enter what needs doing", field="title")
+    if key and (held := Task.objects.filter(key=key).first()):
+        return held
     assignee_check(assigned_to, field="assigned_to", work="a task")
-    task = Task(case=case, title=title.strip(), due_date=due_date, assigned_to=assigned_to, created_by=actor)
+    task = Task(case=case, title=title.strip(), due_date=due_date, assigned_to=assigned_to, created_by=actor,
+                key=key or None, urgent=urgent)
     task._history_user = actor
     task.save()
     _entry(case=case, kind=TimelineKind.TASK, action="case.task.created", actor=actor,

@@ -77,8 +77,10 @@ def my_work(request):
         "today": today,
         "page_obj": page_obj,
         "case_count": page_obj.paginator.count,
-        "overdue_tasks": [t for t in tasks if t.due_date < today],
-        "due_tasks": [t for t in tasks if t.due_date >= today],
+        # Urgent tasks (a limitation date in its last 30 days, say) come first, then overdue, then due.
+        "urgent_tasks": [t for t in tasks if t.urgent],
+        "overdue_tasks": [t for t in tasks if t.due_date < today and not t.urgent],
+        "due_tasks": [t for t in tasks if t.due_date >= today and not t.urgent],
         "holds_to_review": list(Case.objects.holds_to_review(request.user, today).select_related("client")),
     }
     log_record_views(request, page_obj, [t.case.client_id for t in tasks], context["holds_to_review"])

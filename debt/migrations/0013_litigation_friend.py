@@ -19,7 +19,7 @@ def seed(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('debt', '0011_writeoff_limit_period'),
+        ('debt', '0012_limitation_warning_levels'),
     ]
 
     operations = [

@@ -61,6 +61,7 @@ from .relief import (
 from .writeoffs import (
     UNLIMITED_APPROVER_GROUP,
     LimitationRule,
+    LimitationWarningLevel,
     WriteOffLevel,
     WriteOffLine,
     WriteOffReason,
@@ -103,6 +104,7 @@ __all__ = [
     "money_field",
     "UNLIMITED_APPROVER_GROUP",
     "LimitationRule",
+    "LimitationWarningLevel",
     "WriteOffLevel",
     "WriteOffLine",
     "WriteOffReason",

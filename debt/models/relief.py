@@ -83,6 +83,11 @@ class BreathingSpaceRule(models.Model):
     standard_repeat_months = models.PositiveIntegerField(
         default=12, help_text="Only one standard breathing space may start in this many months (BS-08); a second "
                               "one is recorded with a warning, as grounds to ask the adviser for a review")
+    midway_review_from_day = models.PositiveIntegerField(
+        default=25, help_text="The debt adviser's midway review window opens on this day of the moratorium (the "
+                              "start day is day 1; BS-04)")
+    midway_review_to_day = models.PositiveIntegerField(
+        default=35, help_text="The midway review window closes on this day of the moratorium (BS-04)")
     limitation_extension_days = models.PositiveIntegerField(
         default=56, help_text="A limitation period that would end during a moratorium, or within this many days "
                               "after it, ends this many days after the moratorium instead (BS-10, 8 weeks; the "

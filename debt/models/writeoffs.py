@@ -56,6 +56,24 @@ class LimitationRule(models.Model):
         return f"{self.years} years, warn {self.warning_months} months ahead (from {self.effective_from:%d %B %Y})"
 
 
+class LimitationWarningLevel(models.Model):
+    """How many days before an invoice's last day to claim (DR-03) the case officer is given a task
+    to act on it. The levels in force on a date are those of the latest `effective_from` on or before
+    it; an `urgent` level's task is shown red and first."""
+
+    effective_from = models.DateField()
+    days_before = models.PositiveIntegerField()
+    urgent = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-effective_from", "-days_before"]
+        constraints = [models.UniqueConstraint(fields=["effective_from", "days_before"],
+                                               name="limitation_warning_level_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.days_before} days before the last day to claim{' (urgent)' if self.urgent else ''}"
+
+
 class WriteOffLevel(models.Model):
     """Holders of `group_name` (a role's group, or UNLIMITED_APPROVER_GROUP) may approve write-offs
     up to `maximum_amount` (blank: any amount). The limit is on the total written off for one

@@ -12,6 +12,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from casework import tabular
+from casework.calendar import WorkingCalendar, working_due_date
 from casework.constants import EntryKind, TimelineKind
 from casework.models import Client, ControlAction, ControlRequest, ControlRequestStatus, RunItem, TimelineEntry
 from casework.money import format_pounds, to_pennies
@@ -392,17 +393,21 @@ def invoices_issue(requests: list[InvoiceRequest], *, issue_date: date, actor, t
     numbers = iter(_take_numbers(INVOICE_SERIES, len(issuing)) if issuing else [])
     accounts = accounts_for_clients([r.client for r in issuing])
     terms = {start: cycle_on(start).payment_terms_days for start in {r.draft.period.start for r in issuing}}
+    # One read of the working-day calendar for the whole chunk: a due date on a non-working day
+    # (council closures count) moves to the next working day, and the letter says so.
+    longest = max(terms.values(), default=0)
+    calendar = WorkingCalendar.between(issue_date, issue_date + timedelta(days=longest + 21))
     letter_actor = None if actor.username == SYSTEM_USERNAME else actor
     letter_rows, entry_rows, issued = [], [], {}
     for request in issuing:
         client, draft, number = request.client, request.draft, next(numbers)
+        due = working_due_date(issue_date + timedelta(days=terms[draft.period.start]), calendar)
         invoice = Invoice(number=number, client=client, account=accounts[client.pk], period_start=draft.period.start,
-                          period_end=draft.period.end, issue_date=issue_date,
-                          due_date=issue_date + timedelta(days=terms[draft.period.start]), total=draft.total,
+                          period_end=draft.period.end, issue_date=issue_date, due_date=due.due, total=draft.total,
                           run_item=request.run_item, created_by=actor)
         # The letter first, from the unsaved invoice: an issued invoice row is never updated to link it.
         context = invoice_context(client, issue_date, invoice=invoice, lines=draft.lines,
-                                  representatives=request.representatives)
+                                  representatives=request.representatives, due=due)
         letter_rows.append(letters.letter_prepare(
             client=client, letter_type=INVOICE_LETTER, on=issue_date, run_item=request.run_item, actor=letter_actor,
             context=context, representatives=request.representatives, template=template))

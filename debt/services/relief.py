@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from casework.calendar import WorkingCalendar, working_due_date
 from casework.constants import CaseStatus, CaseType, TimelineKind
 from casework.in_force import in_force
 from casework.models import Case, Client, LedgerEntry, Team, TimelineEntry
@@ -262,8 +263,13 @@ def outstanding_balance(client: Client) -> Decimal:
 
 
 def plan_schedule(plan: RepaymentPlan) -> list[rules.Instalment]:
+    """The plan's instalments, each due date that falls on a non-working day (council closures
+    count) moved to the next working day; the calendar is read once for the whole plan."""
+    nominal = rules.schedule(total=plan.total, instalment_amount=plan.instalment_amount, frequency=plan.frequency,
+                             start=plan.start_date)
+    calendar = WorkingCalendar.between(plan.start_date, nominal[-1].due_on + timedelta(days=21))
     return rules.schedule(total=plan.total, instalment_amount=plan.instalment_amount, frequency=plan.frequency,
-                          start=plan.start_date)
+                          start=plan.start_date, roll=lambda day: working_due_date(day, calendar).due)
 
 
 def paid_towards(plan: RepaymentPlan, on: date) -> Decimal:

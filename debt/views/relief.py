@@ -25,6 +25,7 @@ from ..models.relief import (
     SfsCategory,
 )
 from ..services import relief as services
+from ..services.diary import breathing_space_dates
 
 #: Who may record and change moratoria and plans.
 RELIEF_WRITERS = frozenset({Role.INCOME_OFFICER, Role.TEAM_LEADER})
@@ -153,6 +154,7 @@ def moratorium_detail(request, pk: int):
     log_record_views(request, moratorium)
     return render(request, "debt/relief/moratorium_detail.html", {
         "moratorium": moratorium, "invoices": moratorium.invoices.all(), "days": services.moratorium_days(moratorium),
+        "dates": breathing_space_dates(moratorium),
         "suppressed": SuppressedAction.objects.filter(moratorium=moratorium)[:50],
         "can_act": has_any_role(request.user, RELIEF_WRITERS),
     })

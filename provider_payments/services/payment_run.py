@@ -23,6 +23,7 @@ from django.db.models import Q, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from casework.calendar import WorkingCalendar, bacs_cycle, not_working_message
 from casework.models import ControlAction, Run
 from casework.money import ZERO, format_pounds, to_pennies
 from casework.roles import Role
@@ -67,9 +68,28 @@ JOB_CODE = "provider_payments"
 RUN_RELEASERS = frozenset({Role.TEAM_LEADER})
 
 
+def scheduled_due_day(schedule, run_date: date, calendar: WorkingCalendar | None = None) -> date | None:
+    """The day the schedule fell due that a run on ``run_date`` pays: the run date itself, or a
+    non-working day just before it (a schedule due on a bank holiday Monday is paid by the run on
+    the next working day). None when the schedule is not due."""
+    calendar = calendar or WorkingCalendar.between(run_date - timedelta(days=14), run_date)
+    day = run_date
+    while True:
+        if schedule.is_due(day):
+            return day
+        day -= timedelta(days=1)
+        if calendar.is_working_day(day) or (run_date - day).days > 14:
+            return None
+
+
 def schedule_period(provider: Provider, on: date) -> tuple[date, date] | None:
+    """The period a run on ``on`` pays for the provider's schedule, counted from the day the schedule
+    fell due (which may be a non-working day the run was rolled from)."""
     schedule = provider.payment_schedule
     if schedule is None:
+        return None
+    on = scheduled_due_day(schedule, on)
+    if on is None:
         return None
     if schedule.timing == Timing.ADVANCE:
         return on, on + timedelta(days=schedule.frequency - 1)
@@ -77,17 +97,24 @@ def schedule_period(provider: Provider, on: date) -> tuple[date, date] | None:
 
 
 def plan_payments(business_date: date) -> list[str]:
+    """Providers due on the run date, or on the non-working days just before it. The run date is the
+    Bacs input day and must be a working day."""
+    if message := not_working_message(business_date):
+        raise DomainError(message, field="business_date")
+    calendar = WorkingCalendar.between(business_date - timedelta(days=14), business_date)
     due = Q(claims__status=ClaimStatus.APPROVED, claims__payment__isnull=True) | Q(
         disputes__status=DisputeStatus.UPHELD, disputes__payment__isnull=True) | Q(
         packages__status__in=[PackageStatus.APPROVED, PackageStatus.ENDED],
         packages__service_type__billing_basis=BillingBasis.SCHEDULED)
     providers = Provider.objects.filter(payment_schedule__isnull=False).filter(due).distinct().select_related(
         "payment_schedule").order_by("pk")
-    return [f"provider:{p.pk}" for p in providers if p.payment_schedule.is_due(business_date)]
+    return [f"provider:{p.pk}" for p in providers
+            if scheduled_due_day(p.payment_schedule, business_date, calendar) is not None]
 
 
 def _payment_run(run: Run) -> PaymentRun:
-    payment_run, _ = PaymentRun.objects.get_or_create(run=run, defaults={"payment_date": run.business_date})
+    payment_run, _ = PaymentRun.objects.get_or_create(
+        run=run, defaults={"payment_date": bacs_cycle(run.business_date).entry_day})
     return payment_run
 
 
@@ -280,7 +307,7 @@ def finish_payments(run: Run) -> None:
     credits = [BacsCredit(p.sort_code, p.account_number, p.account_name, p.bacs_reference, p.net) for p in payments]
     total = to_pennies(sum((p.net for p in payments), ZERO))
     if credits:
-        text = standard18(originator_on(run.business_date), credits, processing_day=run.business_date,
+        text = standard18(originator_on(run.business_date), credits, processing_day=bacs_cycle(run.business_date).processing_day,
                           created=timezone.localdate(), serial=f"{run.pk:06d}")
         payment_run.bacs_file.save(f"bacs-{payment_run.reference}.txt", ContentFile(text.encode("ascii")), save=False)
     rows = journal_rows(payment_run)

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from casework.calendar import bacs_cycle
 from casework.exports import MONEY, Column, export_response, requested_format
 from casework.money import format_pounds
 from casework.roles import has_any_role
@@ -163,7 +164,7 @@ def run_detail(request, pk: int):
     if released:
         links += [("Download the Bacs file", reverse("provider_payments:run_file", args=[pk, "bacs"])),
                   ("Download the finance journal", reverse("provider_payments:run_file", args=[pk, "journal"]))]
-    summary = [("Payment date", f"{payment_run.payment_date:%d %B %Y}"), ("Status", payment_run.get_status_display()),
+    summary = [*_bacs_days(payment_run), ("Status", payment_run.get_status_display()),
                ("Payments", payment_run.payment_count), ("Total by Bacs", format_pounds(payment_run.total)),
                ("Totals balance", "Yes" if run_totals_balance(payment_run) else "No"),
                ("Exceptions", _counted(exceptions)),
@@ -180,6 +181,17 @@ def run_detail(request, pk: int):
         "tables": [table, review["overrides"]], "exportable": True, "back_url": reverse("provider_payments:run_list")})
 
 
+def _bacs_days(payment_run) -> list[tuple[str, str]]:
+    """The run's Bacs days (casework.calendar.bacs_cycle): input, processing and payment (entry)."""
+    try:
+        cycle = bacs_cycle(payment_run.run.business_date)
+    except ValueError:  # a run recorded before run dates had to be working days
+        return [("Payment date", f"{payment_run.payment_date:%d %B %Y}")]
+    return [("Run date (Bacs input day)", f"{cycle.input_day:%d %B %Y}"),
+            ("Bacs processing day", f"{cycle.processing_day:%d %B %Y}"),
+            ("Payment date", f"{payment_run.payment_date:%d %B %Y}")]
+
+
 @role_required(LEADERS)
 def run_release(request, pk: int):
     payment_run = get_object_or_404(PaymentRun.objects.select_related("run__started_by"), pk=pk)
@@ -193,7 +205,7 @@ def run_release(request, pk: int):
         return redirect("provider_payments:run_detail", pk=pk)
     review = run_review(payment_run)
     exceptions = review["exceptions"]
-    summary = [("Payment date", f"{payment_run.payment_date:%d %B %Y}"), ("Status", payment_run.get_status_display()),
+    summary = [*_bacs_days(payment_run), ("Status", payment_run.get_status_display()),
                ("Payments", payment_run.payment_count), ("Total by Bacs", format_pounds(payment_run.total)),
                ("Started by", _who(payment_run.run.started_by) or "The schedule"),
                ("Exceptions", _counted(exceptions))]
