@@ -22,7 +22,7 @@ def _queue_built_on_every_view(settings):
 
 
 def ensure_control_limits() -> None:
-    """The money controls' seeded limits, the bank holidays and the Pre-Action rule, again: a transactional (browser) test empties the tables,
+    """The money controls' seeded limits, the bank holidays, the limitation warning levels and the Pre-Action rule, again: a transactional (browser) test empties the tables,
     and the tests after it still need the rows the migration loads. Same rows, from the migration."""
     import importlib
 
@@ -36,7 +36,10 @@ def ensure_control_limits() -> None:
         importlib.import_module("casework.migrations.0013_money_control_limits").load(apps)
     if not NonWorkingDay.objects.exists():
         importlib.import_module("casework.migrations.0015_working_days").load_published(apps, None)
-    from debt.models import PreActionRule
+    from debt.models import LimitationWarningLevel, PreActionRule
+
+    if not LimitationWarningLevel.objects.exists():
+        importlib.import_module("debt.migrations.0012_limitation_warning_levels").add_levels(apps, None)
 
     if not PreActionRule.objects.exists():
         importlib.import_module("debt.migrations.0013_litigation_friend").seed(apps, None)
