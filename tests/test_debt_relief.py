@@ -1,5 +1,5 @@
 """Breathing Space (BS-01..BS-09, WE-7) and repayment plans (RP-01, SFS)."""
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
