@@ -6,7 +6,6 @@ from datetime import date
 from decimal import Decimal
 from uuid import uuid4
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -17,6 +16,7 @@ from casework.constants import EntryKind, TimelineKind
 from casework.letters.pdf import render_pdf
 from casework.letters.types import UnknownLetterType, get_letter_type
 from casework.models import Case, Client, Letter, TimelineEntry
+from casework.models.council import current_council
 from casework.money import ZERO, format_pounds, to_pennies
 from casework.roles import Role, roles_of
 from casework.selectors import statement
@@ -314,7 +314,7 @@ def claim_pack_html(referral: LegalReferral, figures: dict) -> str:
     letters = [{"sent": l.created_at, "name": _letter_name(l.letter_type), "to": l.recipient_name}
                for l in Letter.objects.filter(client=client).order_by("created_at", "id")]
     return render_to_string("debt/legal/claim_pack.html", {
-        "referral": referral, "client": client, "f": figures, "council": settings.COUNCIL, "letters": letters,
+        "referral": referral, "client": client, "f": figures, "council": current_council(), "letters": letters,
         "statement": statement(account_for_client(client), end=figures["issued_on"])})
 
 

@@ -199,15 +199,54 @@ def _dispute_service(dispute: Dispute) -> str:
     return line.service_type.code if line else "homecare"
 
 
-def _remittance(payment: Payment, claims, scheduled, disputes, offsets) -> None:
-    from casework.letters.pdf import render_pdf
+def remittance_context(payment: Payment, claims, scheduled, disputes, offsets) -> dict:
+    """What a remittance advice carries: the council's details and remittance contact, the
+    provider's name and address, the payment date and Bacs reference, every invoice (claim) with
+    each line claimed, paid and withheld, the scheduled care and disputes paid, every overpayment
+    offset, and totals that add up to the amount paid (gross less offsets = net)."""
+    from casework.models.council import current_council
     from ..models import ClaimLine
 
-    lines = ClaimLine.objects.filter(claim__in=claims).select_related("claim").order_by("claim_id", "row_number")
-    held = Claim.objects.filter(provider=payment.provider, status=ClaimStatus.VALIDATED)
-    html = render_to_string("provider_payments/remittance.html", {
-        "payment": payment, "provider": payment.provider, "run": payment.payment_run, "lines": lines,
-        "scheduled": scheduled, "disputes": disputes, "offsets": offsets, "held": held})
+    lines_by_claim = defaultdict(list)
+    for line in ClaimLine.objects.filter(claim__in=claims).order_by("claim_id", "row_number"):
+        lines_by_claim[line.claim_id].append(line)
+    invoices = []
+    for claim in claims:
+        lines = lines_by_claim[claim.pk]
+        rows = []
+        for line in lines:
+            paid = ZERO if line.result == LineResult.REJECTED else line.payable_amount
+            rows.append({"line": line, "claimed": line.amount, "paid": paid, "withheld": line.amount - paid})
+        invoices.append({"claim": claim, "rows": rows,
+                         "claimed": sum((r["claimed"] for r in rows), ZERO),
+                         "paid": sum((r["paid"] for r in rows), ZERO),
+                         "withheld": sum((r["withheld"] for r in rows), ZERO)})
+    claims_paid = sum((i["paid"] for i in invoices), ZERO)
+    scheduled_paid = sum((row.amount for row in scheduled), ZERO)
+    disputes_paid = sum((d.outcome_amount for d in disputes), ZERO)
+    offset_total = sum((amount for _, amount in offsets), ZERO)
+    totals = {"claimed": sum((i["claimed"] for i in invoices), ZERO), "claims_paid": claims_paid,
+              "withheld": sum((i["withheld"] for i in invoices), ZERO), "scheduled": scheduled_paid,
+              "disputes": disputes_paid, "gross": to_pennies(claims_paid + scheduled_paid + disputes_paid),
+              "offsets": to_pennies(offset_total)}
+    totals["net"] = totals["gross"] - totals["offsets"]
+    if (totals["gross"], totals["offsets"], totals["net"]) != (payment.gross, payment.offset, payment.net):
+        raise DomainError(f"The remittance advice for {payment.provider.name} does not add up to the payment: "
+                          f"{format_pounds(totals['net'])} against {format_pounds(payment.net)} paid")
+    provider = payment.provider
+    return {
+        "council": current_council(), "payment": payment, "provider": provider, "run": payment.payment_run,
+        "provider_address": [line.strip() for line in (provider.address or "").splitlines() if line.strip()],
+        "invoices": invoices, "scheduled": scheduled, "disputes": disputes, "offsets": offsets, "totals": totals,
+        "held": Claim.objects.filter(provider=provider, status=ClaimStatus.VALIDATED).order_by("period_start", "pk"),
+    }
+
+
+def _remittance(payment: Payment, claims, scheduled, disputes, offsets) -> None:
+    from casework.letters.pdf import render_pdf
+
+    html = render_to_string("provider_payments/remittance.html",
+                            remittance_context(payment, claims, scheduled, disputes, offsets))
     pdf = render_pdf(html)
     payment.remittance.save(f"remittance-{payment.payment_run.reference}-{payment.provider.supplier_number}.pdf",
                             ContentFile(pdf.content), save=False)
