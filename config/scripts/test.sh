@@ -143,7 +143,7 @@ psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $deploy_db" >/dev/nul
 psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $deploy_db" >/dev/null
 trap 'psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $deploy_db" >/dev/null 2>&1 || true' EXIT
 deploy() { SECRET_KEY="$deploy_key" DATABASE_URL="$deploy_url" "$PY" manage.py "$@" --settings=config.settings.production; }
-deploy migrate casework --verbosity 0  # the council details table and what it needs, no more
+deploy migrate --verbosity 0
 deploy council_details --from-file config/council_details.example.json
 deploy check --deploy --fail-level WARNING
 psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $deploy_db" >/dev/null
