@@ -366,3 +366,16 @@ def test_the_message_id_domain_comes_from_the_site_never_localhost():
     env["EMAIL_MESSAGE_ID_DOMAIN"] = "mail.northmoor.example.gov.uk"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.split()
     assert out[1].endswith("@mail.northmoor.example.gov.uk>")
+
+
+def test_the_demo_seed_loads_the_example_details_and_keeps_saved_ones():
+    import io
+
+    from casework.management.commands.seed_demo import Command
+
+    command = Command(stdout=io.StringIO())
+    command._council_details()
+    assert CouncilDetails.objects.get().bank_account_number == "41852967"
+    CouncilDetails.objects.filter(pk=1).update(bank_account_number="11112222")
+    command._council_details()
+    assert CouncilDetails.objects.get().bank_account_number == "11112222"
