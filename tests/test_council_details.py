@@ -221,7 +221,7 @@ def test_every_money_letter_says_how_to_pay_with_the_bank_details_and_its_refere
     assert html.count('class="how-to-pay"') == 1
     assert "How to pay" in text and "NORTHMOOR INCOME" in text
     assert "30-96-34" in text and "41852967" in text
-    assert f"Reference to quote {reference}" in text
+    assert f"Reference to quote: {reference}" in text
     assert f"Quote {reference} as the payment reference" in text
     for method in example()["payment_methods"]:
         assert method["name"] in text
