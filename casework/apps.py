@@ -7,8 +7,14 @@ class CaseworkConfig(AppConfig):
     verbose_name = "Casework"
 
     def ready(self) -> None:
+        from django.conf import settings
+        from django.core.mail import utils as mail_utils
         from django.db.models.signals import post_migrate
 
+        from casework import checks  # noqa: F401 - registers the deployment checks on the council's details
+
+        # Message-IDs on the site's own domain (EMAIL_MESSAGE_ID_DOMAIN), not the machine's name.
+        mail_utils.DNS_NAME._fqdn = settings.EMAIL_MESSAGE_ID_DOMAIN
         from casework.runs import jobs  # noqa: F401 - registers the casework jobs
         from casework.privacy import admin, erasure, panels, retention, sources  # noqa: F401 - job, panel, sources, erasure
         from casework.affairs import admin as affairs_admin, panels as affairs_panels  # noqa: F401 - nav, case panel, demo, sources

@@ -1,13 +1,15 @@
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject
 from django.urls import reverse
 
+from casework.models.council import current_council
 from casework.navigation import NAV_ITEMS
 from casework.roles import QUEUE_MANAGERS, READERS, Role, has_any_role, roles_of
 
 
 def careledger(request) -> dict:
     """Council details, the signed-in user's roles, and the service navigation."""
-    context = {"council": settings.COUNCIL, "service_name": settings.SERVICE_NAME}
+    context = {"council": SimpleLazyObject(current_council), "service_name": settings.SERVICE_NAME}
     user = getattr(request, "user", None)
     if not user or not user.is_authenticated:
         return context
@@ -28,6 +30,8 @@ def careledger(request) -> dict:
         ordered.append((80, "Letters", reverse("letters:template_list")))
     if has_any_role(user, {Role.FINANCE_ADMINISTRATOR, Role.SYSTEM_ADMINISTRATOR}):
         ordered.append((90, "Administration", reverse("admin:index")))
+    if has_any_role(user, {Role.SYSTEM_ADMINISTRATOR}):
+        ordered.append((92, "Council details", reverse("casework:council_details")))
     for item in NAV_ITEMS:
         if roles & item.roles:
             ordered.append((item.order, item.label, reverse(item.url_name)))

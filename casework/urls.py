@@ -2,7 +2,7 @@ from django.urls import include, path
 
 from casework.deaths import views as deaths
 from casework.privacy import views as privacy
-from casework.views import auth, calendar, cases, clients, controls, health, runs, work
+from casework.views import auth, calendar, cases, clients, controls, council, health, runs, work
 
 app_name = "casework"
 
@@ -70,5 +70,6 @@ urlpatterns = [
     path("approvals/<int:pk>/reject/", controls.control_request_reject, name="control_request_reject"),
     path("approvals/<int:pk>/withdraw/", controls.control_request_withdraw, name="control_request_withdraw"),
     path("audit/separation/", controls.separation_report, name="separation_report"),
+    path("council/", council.council_details, name="council_details"),
     path("affairs/", include("casework.affairs.urls")),
 ]

@@ -126,11 +126,8 @@ Please pay {{ balance }} from the estate, or write to us by {{ reply_by }} and t
 If you are not the executor or administrator of the estate, please tell us who is. We will write \
 to them instead.
 
-## How to pay
-
-- By bank transfer: use {{ payment_reference }} as the payment reference.
-- By debit card: call us on {{ council_phone }}.
-- By post: send the payment slip at the end of this letter with a cheque.
+How to pay from the estate, with our bank details and the reference to quote ({{ payment_reference }}), \
+is at the end of this letter. If you pay by post, send the payment slip with the payment.
 
 ## If you think this is wrong
 

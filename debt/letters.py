@@ -27,11 +27,8 @@ This is the bill for the care and support charges of {{ client_name }} for {{ pe
 
 {{ next_step }}
 
-## How to pay
-
-- By bank transfer: use {{ invoice_number }} as the payment reference.
-- By debit card: call us on {{ council_phone }}.
-- By Direct Debit: call us and we will set it up for you.
+How to pay, with our bank details and the reference to quote ({{ invoice_number }}), is at the \
+end of this letter.
 
 ## How we worked out this bill
 

@@ -31,12 +31,11 @@ FIELDS = {
     "payment_reference": "The reference to quote when paying",
 }
 
+#: The ways to pay and the bank details are printed after the wording from the council's details
+#: (casework/letters/how_to_pay.html), so the wording only points to them.
 _HOW_TO_PAY = """\
-## How to pay
-
-- By bank transfer: use {{ payment_reference }} as the payment reference.
-- By debit card: call us on {{ council_phone }}.
-- By post: send the payment slip at the end of this letter with a cheque.
+How to pay, with our bank details and the reference to quote ({{ payment_reference }}), is at the end \
+of this letter. If you pay by post, send the payment slip at the end of this letter with your payment.
 """
 
 _HELP = """\

@@ -22,9 +22,8 @@ You owe {{ total }}. You will pay it in {{ instalment_count }} {{ frequency }} p
 
 {{ schedule_table }}
 
-## How to pay
-
-Pay by {{ method }}. Use {{ client_reference }} as the payment reference.
+You told us you will pay by {{ method }}. How to pay, with our bank details and the reference to \
+quote ({{ payment_reference }}), is at the end of this letter.
 
 ## If you cannot make a payment
 
@@ -65,7 +64,7 @@ def schedule_table(instalments: list[rules.Instalment]) -> str:
 
 
 def _confirmation_values(*, total: Decimal, instalments: list[rules.Instalment], frequency_label: str,
-                         method_label: str) -> dict[str, Any]:
+                         method_label: str, reference: str) -> dict[str, Any]:
     return {
         "total": format_pounds(total),
         "instalment_count": str(len(instalments)),
@@ -73,6 +72,7 @@ def _confirmation_values(*, total: Decimal, instalments: list[rules.Instalment],
         "start_date": long_date(instalments[0].due_on),
         "schedule_table": schedule_table(instalments),
         "method": method_label.lower(),
+        "payment_reference": reference,
     }
 
 
@@ -83,27 +83,29 @@ def build_confirmation(client: Client, on: date, *, recipient: Recipient, plan=N
 
     instalments = plan_schedule(plan)
     return _confirmation_values(total=plan.total, instalments=instalments,
-                                frequency_label=plan.get_frequency_display(), method_label=plan.get_method_display())
+                                frequency_label=plan.get_frequency_display(), method_label=plan.get_method_display(),
+                                reference=client.reference)
 
 
 def sample_confirmation() -> dict[str, Any]:
     instalments = rules.schedule(total=Decimal("250.00"), instalment_amount=Decimal("60.00"), frequency="monthly",
                                  start=date(2026, 12, 1))
     return _confirmation_values(total=Decimal("250.00"), instalments=instalments, frequency_label="Monthly",
-                                method_label="Bank transfer")
+                                method_label="Bank transfer", reference="SC999999")
 
 
 def confirmation_context(plan, on: date) -> dict[str, Any]:
     return get_letter_type(PLAN_CONFIRMATION).build_context(plan.client, on, plan=plan)
 
 
-def _missed_values(*, amount: Decimal, due: date, shortfall: Decimal, broken: bool) -> dict[str, Any]:
+def _missed_values(*, amount: Decimal, due: date, shortfall: Decimal, broken: bool,
+                   reference: str) -> dict[str, Any]:
     step = ("This is the second payment missed, so the plan has ended. We will now take the usual steps "
             "to recover the whole amount owed. Please contact us straight away.") if broken else (
             f"Please pay {format_pounds(shortfall)} within 7 days of the date of this letter to keep the plan going. "
             "If another payment is missed, the plan will end.")
     return {"instalment_amount": format_pounds(amount), "due_date": long_date(due),
-            "shortfall": format_pounds(shortfall), "next_step": step}
+            "shortfall": format_pounds(shortfall), "next_step": step, "payment_reference": reference}
 
 
 def build_missed(client: Client, on: date, *, recipient: Recipient, missed: rules.Missed | None = None,
@@ -111,11 +113,12 @@ def build_missed(client: Client, on: date, *, recipient: Recipient, missed: rule
     if missed is None:
         raise ValueError("A missed instalment letter needs the missed instalment")
     return _missed_values(amount=missed.instalment.amount, due=missed.instalment.due_on, shortfall=missed.shortfall,
-                          broken=broken)
+                          broken=broken, reference=client.reference)
 
 
 def sample_missed() -> dict[str, Any]:
-    return _missed_values(amount=Decimal("60.00"), due=date(2026, 12, 1), shortfall=Decimal("60.00"), broken=False)
+    return _missed_values(amount=Decimal("60.00"), due=date(2026, 12, 1), shortfall=Decimal("60.00"), broken=False,
+                          reference="SC999999")
 
 
 def missed_context(client: Client, on: date, missed: rules.Missed, broken: bool) -> dict[str, Any]:
@@ -129,12 +132,14 @@ CONFIRMATION = register_letter_type(LetterType(
     fields={"total": "The amount the plan pays off", "instalment_count": "How many payments",
             "frequency": "How often: weekly, every four weeks or monthly", "start_date": "The first payment date",
             "schedule_table": "The table of payments (must be on a line of its own)",
-            "method": "How the person will pay"},
+            "method": "How the person will pay",
+            "payment_reference": "The reference to quote when paying"},
     block_fields=frozenset({"schedule_table"}),
     builder=build_confirmation,
     sample=sample_confirmation,
     default_subject="Your plan to pay {{ total }} in care charges",
     default_body=CONFIRMATION_BODY,
+    shows_how_to_pay=True,
     reference_code="RPC",
 ))
 
@@ -144,10 +149,12 @@ MISSED = register_letter_type(LetterType(
     description="Sent by the nightly plan check when a payment is missed after the grace period.",
     fields={"instalment_amount": "The payment that was missed", "due_date": "When it was due",
             "shortfall": "How far behind the plan the person is",
-            "next_step": "What happens next: catch up, or the plan has ended"},
+            "next_step": "What happens next: catch up, or the plan has ended",
+            "payment_reference": "The reference to quote when paying"},
     builder=build_missed,
     sample=sample_missed,
     default_subject="You have missed a payment on your repayment plan",
     default_body=MISSED_BODY,
+    shows_how_to_pay=True,
     reference_code="RPM",
 ))

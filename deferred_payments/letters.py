@@ -181,6 +181,7 @@ def _death(client: Client, on: date, *, recipient: Recipient, agreement=None, ow
         "date_of_death": long_date(client.date_of_death) if client and client.date_of_death else "",
         "due_date": long_date(agreement.due_date) if agreement.due_date else "",
         "amount_owed": format_pounds(owed),
+        "payment_reference": agreement.reference,
     }
 
 
@@ -188,10 +189,11 @@ register_letter_type(LetterType(
     code=DEATH_LETTER, name="Deferred payment: after a death",
     description="To the executor or administrator: the agreement has ended and the debt falls due 90 days after the death.",
     fields={"agreement_reference": "The agreement reference", "date_of_death": "The date of death",
-            "due_date": "When the debt falls due", "amount_owed": "What is owed today"},
+            "due_date": "When the debt falls due", "amount_owed": "What is owed today",
+            "payment_reference": "Reference to quote"},
     builder=_death,
     sample=lambda: {"agreement_reference": "DPA-000001", "date_of_death": "10 March 2025", "due_date": "8 June 2025",
-                    "amount_owed": "£41,782.59"},
+                    "amount_owed": "£41,782.59", "payment_reference": "DPA-000001"},
     default_subject="Deferred payment agreement {{ agreement_reference }}: {{ client_name }}",
     default_body=("We are sorry to hear of the death of {{ client_name }} on {{ date_of_death }}.\n\n"
                   "{{ client_name }} had a deferred payment agreement with us ({{ agreement_reference }}), secured by a "
@@ -200,4 +202,5 @@ register_letter_type(LetterType(
                   "continues to be charged until it is repaid.\n\nWhen the property is sold, or the estate is ready to "
                   "pay, ask us for a redemption statement giving the exact figure for the day of payment. If the "
                   "debt is not paid by {{ due_date }}, we will pass it to our recovery team.\n\n" + _HELP),
+    shows_how_to_pay=True,
 ))

@@ -461,7 +461,7 @@ def test_the_invoice_list_filters_and_exports(billed_clients, run_billing, clien
     assert export["Content-Type"].startswith("application/vnd.openxmlformats")
 
 
-def test_the_invoice_letter_asks_for_payment_only_when_something_is_owed():
+def test_the_invoice_letter_asks_for_payment_only_when_something_is_owed(db):  # the council details are data
     from casework.letters.types import get_letter_type
 
     letter = get_letter_type("invoice")

@@ -164,13 +164,25 @@ def test_a_session_ends_a_fixed_time_after_sign_in_however_busy(client_as, monke
     assert "signed in more than 12 hours ago" in page
 
 
+@pytest.mark.django_db(transaction=True)
 def test_production_settings_pass_the_deployment_check():
+    """Against the test database (migrated): refused without the council's details, passed with them."""
+    from django.db import connection
+
+    from casework.models.council import details_from_file
+    from casework.services.council import council_details_save
+
     root = Path(__file__).resolve().parent.parent
+    db = connection.settings_dict
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production", "SECRET_KEY": secrets.token_urlsafe(60),
-           "ALLOWED_HOSTS": "careledger.example.gov.uk"}
+           "ALLOWED_HOSTS": "careledger.example.gov.uk",
+           "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests only; never in deployment
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=root,
-                            env=env, capture_output=True, text=True, timeout=120)
+    command = [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"]
+    refused = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 1 and "careledger.E021" in refused.stderr + refused.stdout
+    council_details_save(data=details_from_file(root / "config" / "council_details.example.json"))
+    result = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

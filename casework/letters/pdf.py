@@ -67,7 +67,7 @@ def _static_roots() -> tuple[str, ...]:
 
 
 def static_file_url(static_path: str) -> str:
-    """A file: URL for a static file (such as settings.COUNCIL["logo"]) for use in letter HTML."""
+    """A file: URL for a static file (such as settings.COUNCIL_LOGO) for use in letter HTML."""
     found = finders.find(static_path)
     if not found:
         raise FileNotFoundError(f"Static file {static_path} not found")
@@ -76,7 +76,7 @@ def static_file_url(static_path: str) -> str:
 
 @lru_cache(maxsize=1)
 def council_logo_url() -> str:
-    return static_file_url(settings.COUNCIL["logo"])
+    return static_file_url(settings.COUNCIL_LOGO)
 
 
 @lru_cache(maxsize=1)

@@ -10,7 +10,6 @@ from datetime import date
 from typing import Any
 from uuid import uuid4
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -22,6 +21,7 @@ from django.utils.safestring import mark_safe
 from casework.constants import CommunicationNeed, TimelineKind
 from casework.correspondence import Recipient, letter_recipient
 from casework.models import Case, Client, Letter, LetterTemplate, RunItem, TimelineEntry
+from casework.models.council import current_council
 from casework.services.errors import DomainError
 
 from . import safe_template
@@ -119,13 +119,10 @@ def wants_large_print(client: Client) -> bool:
     return CommunicationNeed.LARGE_PRINT in (client.communication_needs or [])
 
 
-def _bank_details() -> dict[str, str] | None:
-    council = settings.COUNCIL
-    keys = ("bank_account_name", "bank_sort_code", "bank_account_number")
-    if all(council.get(k) for k in keys):
-        return {"name": council["bank_account_name"], "sort_code": council["bank_sort_code"],
-                "account_number": council["bank_account_number"]}
-    return None
+def how_to_pay(council, reference: str) -> dict[str, Any]:
+    """What casework/letters/how_to_pay.html prints: the reference to quote and its sentence (the
+    council's bank details and other ways to pay come from `council` itself)."""
+    return {"reference": reference, "reference_sentence": council.reference_sentence(reference)}
 
 
 def render_letter_html(*, client: Client, letter_type: LetterType | str, on: date, template: LetterTemplate | None = None,
@@ -139,8 +136,10 @@ def render_letter_html(*, client: Client, letter_type: LetterType | str, on: dat
         context = lt.build_context(client, on, recipient=recipient)
     large = wants_large_print(client) if large_print is None else large_print
     subject_html = safe_template.render_inline(lt, template.subject, context)
+    council = current_council()
+    reference = context.get("payment_reference") or client.reference
     page = {
-        "council": settings.COUNCIL,
+        "council": council,
         "logo_url": council_logo_url(),
         "letter_type": lt,
         "recipient": recipient,
@@ -154,9 +153,9 @@ def render_letter_html(*, client: Client, letter_type: LetterType | str, on: dat
         "subject_html": mark_safe(subject_html),
         "body_html": mark_safe(safe_template.render(lt, template.body, context)),
         "large_print": large,
+        "how_to_pay": how_to_pay(council, reference) if lt.wants_how_to_pay(context) else None,
         "remittance": {
-            "amount": context.get("amount_due"), "reference": context.get("payment_reference", client.reference),
-            "due_date": context.get("payment_due_date"), "bank": _bank_details(),
+            "amount": context.get("amount_due"), "reference": reference, "due_date": context.get("payment_due_date"),
         } if lt.wants_payment(context) else None,
         "enclosures": lt.enclosures,
         "context": context,

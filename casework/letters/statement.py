@@ -40,13 +40,8 @@ On {{ letter_date }}, {{ balance_words }}.
 
 {{ next_step }}
 
-## How to pay
-
-- By bank transfer: use {{ account_number }} as the payment reference.
-- By debit card: call us on {{ council_phone }}.
-- By Direct Debit: call us and we will set it up for you.
-
-If you pay by post, please send the payment slip at the end of this letter with your payment.
+How to pay, with our bank details and the reference to quote ({{ account_number }}), is at the \
+end of this letter. If you pay by post, please send the payment slip at the end of this letter with your payment.
 
 ## If you cannot afford to pay
 

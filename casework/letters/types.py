@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable
 
-from django.conf import settings
-
 from casework.correspondence import Recipient, letter_recipient
 from casework.models import Client
 from casework.services.errors import DomainError
@@ -52,7 +50,11 @@ class LetterType:
     the wording); the common fields are added to it. `block_fields` hold HTML built by code (a
     table) and must sit on a line of their own; every other value is escaped. `asks_for_payment`
     is a bool or a function of the context: when true the letter ends with a remittance slip,
-    which reads `amount_due` and `payment_reference` from the context.
+    which reads `amount_due` and `payment_reference` from the context. Every letter that asks for
+    money prints the shared "How to pay" section (casework/letters/how_to_pay.html: the council's
+    bank details and its other ways to pay, from the council details) with `payment_reference`;
+    `shows_how_to_pay` prints it on a letter that asks for money without a slip (a repayment plan's
+    instalments).
     """
 
     code: str
@@ -65,6 +67,7 @@ class LetterType:
     default_body: str
     block_fields: frozenset[str] = frozenset()
     asks_for_payment: bool | Callable[[dict[str, Any]], bool] = False
+    shows_how_to_pay: bool | Callable[[dict[str, Any]], bool] = False
     #: Short code in "Our reference" (SC100001/AS/20261125); defaults to the code's initials.
     reference_code: str = ""
     #: Templates printed after the letter, each from a new page (forms and information sheets the
@@ -108,10 +111,17 @@ class LetterType:
         ask = self.asks_for_payment
         return bool(ask(context) if callable(ask) else ask)
 
+    def wants_how_to_pay(self, context: dict[str, Any]) -> bool:
+        """Whether the letter prints "How to pay": every letter that asks for money."""
+        show = self.shows_how_to_pay
+        return self.wants_payment(context) or bool(show(context) if callable(show) else show)
+
 
 def council_context() -> dict[str, str]:
-    council = settings.COUNCIL
-    return {"council_name": council["name"], "council_phone": council["phone"], "council_email": council["email"]}
+    from casework.models.council import current_council
+
+    council = current_council()
+    return {"council_name": council.name, "council_phone": council.phone, "council_email": council.email}
 
 
 def common_context(client: Client, on: date, recipient: Recipient) -> dict[str, Any]:

@@ -8,12 +8,14 @@ from .privacy import (ErasureRedaction, ErasureRequest, ErasureStatus, Retention
                       RetentionRule, SubjectAccessRequest)
 from .accounts import UserSession
 from .calendar import NonWorkingDay, NonWorkingKind
+from .council import CouncilDetails
 from .controls import (ControlAction, ControlLimit, ControlRequest, ControlRequestStatus, Direction,
                        MoneyAction)
 from .affairs import (AffairsCase, AffairsCost, AffairsKind, AffairsStatus, CapacityAssessment, ChecklistStep,
                       ChecklistStepDefinition, CourtFee, FeeOutcome, StepCapture)
 
 __all__ = [
+    "CouncilDetails",
     "NonWorkingDay",
     "NonWorkingKind",
     "ControlAction",

@@ -134,10 +134,20 @@ say "Django system checks"
 "$PY" manage.py makemigrations --check --dry-run
 
 say "Production deployment check"
+# Production also checks the council's details (careledger.E020-E022), which are data: the check
+# runs against a scratch database migrated and loaded with the example details, then dropped.
 deploy_key="$("$PY" -c 'import secrets, string; a = string.ascii_letters + string.digits; print("".join(secrets.choice(a) for _ in range(60)))')"
-SECRET_KEY="$deploy_key" \
-DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/careledger}" \
-    "$PY" manage.py check --deploy --fail-level WARNING --settings=config.settings.production
+deploy_db="careledger_deploy_check_$$"
+deploy_url="postgres://postgres@127.0.0.1:5432/$deploy_db"
+psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $deploy_db" >/dev/null
+psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $deploy_db" >/dev/null
+trap 'psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $deploy_db" >/dev/null 2>&1 || true' EXIT
+deploy() { SECRET_KEY="$deploy_key" DATABASE_URL="$deploy_url" "$PY" manage.py "$@" --settings=config.settings.production; }
+deploy migrate --verbosity 0
+deploy council_details --from-file config/council_details.example.json
+deploy check --deploy --fail-level WARNING
+psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $deploy_db" >/dev/null
+trap - EXIT
 
 say "pytest $*"
 # Playwright's sync API runs an event loop beside the live server; Django must allow ORM calls

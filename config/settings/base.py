@@ -6,8 +6,10 @@ Environment variables (all optional for the embedded default):
 - CACHE_URL: the cache shared by the web's processes, e.g. redis://127.0.0.1:6379/1. Unset: each
   process's memory.
 - SECRET_KEY, ALLOWED_HOSTS (comma separated), DEBUG.
-- COUNCIL_NAME, COUNCIL_ADDRESS (lines separated by "|"), COUNCIL_PHONE, COUNCIL_EMAIL,
-  COUNCIL_WEBSITE, COUNCIL_LOGO (a static path): used on pages and letters.
+- COUNCIL_LOGO (a static path): the logo on pages and letters. The council's name, address, bank
+  details and the rest are data (casework.models.council), kept on the council details page.
+- EMAIL_MESSAGE_ID_DOMAIN: the domain of the Message-IDs of mail sent (default: the first of
+  ALLOWED_HOSTS that is not a loopback name).
 - MEDIA_ROOT: where uploaded documents and generated files are kept (outside the web root).
 """
 from pathlib import Path
@@ -179,7 +181,7 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
 # Two-factor sign-in. DEMO_RELAX_TWO_FACTOR lets the seeded demo logins (and only them) skip it.
-OTP_TOTP_ISSUER = env.str("COUNCIL_NAME", default="Careledger")
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Careledger")
 DEMO_RELAX_TWO_FACTOR = env.bool("DEMO_RELAX_TWO_FACTOR", default=False)
 # Whether the demo and benchmark data commands (seed_demo, seed, bench ...) may write to this
 # database: True only in the local demo's and the test suite's settings, never from the environment.
@@ -203,20 +205,23 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Council details used on pages and letters.
-COUNCIL = {
-    "name": env.str("COUNCIL_NAME", default="Northmoor County Council"),
-    "address": env.str("COUNCIL_ADDRESS", default="Adult Social Care Finance|County Hall|Market Street|Northmoor|NM1 1AA").split("|"),
-    "phone": env.str("COUNCIL_PHONE", default="0300 123 4567"),
-    "email": env.str("COUNCIL_EMAIL", default="care.finance@northmoor.example.gov.uk"),
-    "website": env.str("COUNCIL_WEBSITE", default="https://www.northmoor.example.gov.uk"),
-    "logo": env.str("COUNCIL_LOGO", default="images/council-logo.svg"),
-}
+# The council's logo (a static path). Its name, address, bank details and the rest are data a
+# system administrator keeps on the council details page (casework.models.council).
+COUNCIL_LOGO = env.str("COUNCIL_LOGO", default="images/council-logo.svg")
+# Production settings say True: the web and the workers then refuse to start without the council's
+# details (casework.checks).
+PRODUCTION = False
 
 # Mail to staff (a notice when their password changes). EMAIL_URL as django-environ reads it, e.g.
 # smtp+tls://user:password@mail.example.gov.uk:587; the demo writes mail to its console.
 vars().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=COUNCIL["email"])
+# The Date header in the server's zone (Europe/London: +0000 or +0100), not UTC written as -0000.
+EMAIL_USE_LOCALTIME = True
+_LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]", "testserver"}
+_SITE_HOST = next((h.lstrip(".") for h in ALLOWED_HOSTS if h.lstrip(".") not in _LOOPBACK and h != "*"), "")
+#: Message-IDs end @ this domain (the site's own), never @localhost or the machine's name.
+EMAIL_MESSAGE_ID_DOMAIN = env.str("EMAIL_MESSAGE_ID_DOMAIN", default=_SITE_HOST or "careledger.invalid")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"careledger@{EMAIL_MESSAGE_ID_DOMAIN}")
 SERVICE_NAME = "Careledger"
 
 # The cache the web's processes share (CACHE_URL, e.g. redis://127.0.0.1:6379/1); unset, each

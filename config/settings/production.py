@@ -16,3 +16,6 @@ CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_NAME = "__Host-sessionid"
 CSRF_COOKIE_NAME = "__Host-csrftoken"
 SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+
+# The web and the workers refuse to start without the council details (casework.checks).
+PRODUCTION = True

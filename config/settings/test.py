@@ -31,6 +31,9 @@ AXES_ENABLED = True
 # The suite and Schemathesis call the API far faster than anyone would; tests of the limit set their own.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"user": "100000/minute"}}  # noqa: F405
 DEMO_RELAX_TWO_FACTOR = False
+# With no council details saved, tests read the example file's (unsaved): letters and pages print
+# real-looking details without every test saving them. Production has no fallback (casework.checks).
+COUNCIL_DETAILS_FALLBACK_FILE = BASE_DIR / "config" / "council_details.example.json"  # noqa: F405
 DEMO_DATA_ALLOWED = True  # the suite, the fault test and the load test seed their own databases
 
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 (whitenoise warns when it is missing)

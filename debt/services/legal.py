@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -20,6 +19,7 @@ from casework.constants import Capacity, EntryKind, TimelineKind
 from casework.letters.pdf import render_pdf
 from casework.letters.types import UnknownLetterType, get_letter_type
 from casework.models import CapacityAssessment, Case, Client, LedgerEntry, Letter, TimelineEntry
+from casework.models.council import current_council
 from casework.money import ZERO, format_pounds, to_pennies
 from casework.roles import Role, roles_of
 from casework.selectors import statement
@@ -522,7 +522,7 @@ def claim_pack_html(referral: LegalReferral, figures: dict) -> str:
     found = letter_before_claim(client, on)
     rule = found and pre_action_rule_on(found[1])
     return render_to_string("debt/legal/claim_pack.html", {
-        "referral": referral, "client": client, "f": figures, "council": settings.COUNCIL, "letters": letters,
+        "referral": referral, "client": client, "f": figures, "council": current_council(), "letters": letters,
         "pre_action": pre_action_times(*found, rule) if found and rule else None,
         "lacks_capacity": lacks_capacity(client, on) is not None,
         "reconciliation": reconciliation(client, figures["invoices"], figures["amount"], on),

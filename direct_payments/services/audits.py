@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
@@ -14,6 +13,7 @@ from django.utils import timezone
 from casework.constants import TimelineKind
 from casework.letters.types import long_date
 from casework.money import ZERO, format_pounds, to_pennies
+from casework.models.council import current_council
 from casework.services import DomainError
 
 from .. import rules as rule_logic
@@ -265,7 +265,7 @@ def audit_analyse(*, audit: Audit) -> dict:
     payments = list(agreement.payments.filter(paid_on__range=(audit.period_start, audit.period_end), amount__gt=0))
     matches, missing, unexpected = rule_logic.reconcile(
         payments, lines, tolerance_days=policy.payment_match_days,
-        patterns=rule_logic.payment_patterns(agreement.reference, settings.COUNCIL["name"]))
+        patterns=rule_logic.payment_patterns(agreement.reference, current_council().name))
     StatementLine.objects.filter(audit=audit, matched_payment__isnull=False).update(matched_payment=None)
     for match in matches:
         StatementLine.objects.filter(pk=match.line.pk).update(matched_payment=match.payment)

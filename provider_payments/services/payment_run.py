@@ -37,6 +37,7 @@ from ..constants import (
     BillingBasis,
     ClaimStatus,
     DisputeStatus,
+    LineResult,
     OverpaymentStatus,
     PackageStatus,
     PaymentRunStatus,
@@ -224,15 +225,69 @@ def _dispute_service(dispute: Dispute) -> str:
     return line.service_type.code if line else "homecare"
 
 
-def _remittance(payment: Payment, claims, scheduled, disputes, offsets) -> None:
-    from casework.letters.pdf import render_pdf
+def remittance_context(payment: Payment, claims, scheduled, disputes, offsets, *, extract_for=None) -> dict:
+    """What a remittance advice carries: the council's details and remittance contact, the
+    provider's name and address, the payment date and Bacs reference, every invoice (claim) with
+    each line claimed, paid and withheld, the scheduled care and disputes paid, every overpayment
+    offset, and totals that add up to the amount paid (gross less offsets = net).
+
+    With ``extract_for`` (a client), the advice keeps only the lines and scheduled periods about that
+    client, for their subject access export: the totals are then that client's, not the payment's."""
+    from casework.models.council import current_council
     from ..models import ClaimLine
 
-    lines = ClaimLine.objects.filter(claim__in=claims).select_related("claim").order_by("claim_id", "row_number")
-    held = Claim.objects.filter(provider=payment.provider, status=ClaimStatus.VALIDATED)
-    html = render_to_string(REMITTANCE_HTML, {
-        "payment": payment, "provider": payment.provider, "run": payment.payment_run, "lines": lines,
-        "scheduled": scheduled, "disputes": disputes, "offsets": offsets, "held": held})
+    from .payable import payable_of_lines
+
+    lines_by_claim = defaultdict(list)
+    claim_lines = (ClaimLine.objects.filter(claim__in=claims).select_related("service_type")
+                   .order_by("claim_id", "row_number"))
+    if extract_for is not None:
+        claim_lines = claim_lines.filter(Q(client=extract_for) | Q(client_reference=extract_for.reference))
+    for line in claim_lines:
+        lines_by_claim[line.claim_id].append(line)
+    invoices = []
+    for claim in claims:
+        lines = lines_by_claim[claim.pk]
+        if extract_for is not None and not lines:
+            continue
+        rows = []
+        for line in lines:
+            paid = ZERO if line.result == LineResult.REJECTED else line.payable_amount
+            rows.append({"line": line, "claimed": line.amount, "paid": paid, "withheld": line.amount - paid})
+        # The invoice pays its payable hours times the rate, rounded once a rate period (the payable
+        # rule), which can differ by pennies from the sum of the lines' own amounts.
+        payable = payable_of_lines(lines)
+        claimed = sum((r["claimed"] for r in rows), ZERO)
+        invoices.append({"claim": claim, "rows": rows, "periods": payable.periods, "claimed": claimed,
+                         "paid": payable.total, "withheld": claimed - payable.total})
+    claims_paid = sum((i["paid"] for i in invoices), ZERO)
+    scheduled_paid = sum((row.amount for row in scheduled), ZERO)
+    disputes_paid = sum((d.outcome_amount for d in disputes), ZERO)
+    offset_total = sum((amount for _, amount in offsets), ZERO)
+    totals = {"claimed": sum((i["claimed"] for i in invoices), ZERO), "claims_paid": claims_paid,
+              "withheld": sum((i["withheld"] for i in invoices), ZERO), "scheduled": scheduled_paid,
+              "disputes": disputes_paid, "gross": to_pennies(claims_paid + scheduled_paid + disputes_paid),
+              "offsets": to_pennies(offset_total)}
+    totals["net"] = totals["gross"] - totals["offsets"]
+    if extract_for is None and (totals["gross"], totals["offsets"], totals["net"]) != (
+            payment.gross, payment.offset, payment.net):
+        raise DomainError(f"The remittance advice for {payment.provider.name} does not add up to the payment: "
+                          f"{format_pounds(totals['net'])} against {format_pounds(payment.net)} paid")
+    provider = payment.provider
+    return {
+        "council": current_council(), "payment": payment, "provider": provider, "run": payment.payment_run,
+        "provider_address": [line.strip() for line in (provider.address or "").splitlines() if line.strip()],
+        "invoices": invoices, "scheduled": scheduled, "disputes": disputes, "offsets": offsets, "totals": totals,
+        "held": [] if extract_for is not None else
+        Claim.objects.filter(provider=provider, status=ClaimStatus.VALIDATED).order_by("period_start", "pk"),
+        "extract_for": extract_for,
+    }
+
+
+def _remittance(payment: Payment, claims, scheduled, disputes, offsets) -> None:
+    from casework.letters.pdf import render_pdf
+
+    html = render_to_string(REMITTANCE_HTML, remittance_context(payment, claims, scheduled, disputes, offsets))
     pdf = render_pdf(html)
     payment.remittance.save(f"remittance-{payment.payment_run.reference}-{payment.provider.supplier_number}.pdf",
                             ContentFile(pdf.content), save=False)
@@ -254,15 +309,10 @@ def remittance_extract(payment: Payment, client) -> bytes:
     provider received it, with only the claim lines and scheduled periods about this client (the
     provider's other clients are left out, and so are disputes, offsets and held claims)."""
     from casework.letters.pdf import render_pdf
-    from ..models import ClaimLine
 
-    lines = (ClaimLine.objects.filter(claim__payment=payment)
-             .filter(Q(client=client) | Q(client_reference=client.reference))
-             .select_related("claim").order_by("claim_id", "row_number"))
+    claims = list(payment.claims.order_by("period_start", "pk"))
     scheduled = payment.scheduled.filter(package__client=client).select_related("package", "package__client")
-    html = render_to_string(REMITTANCE_HTML, {
-        "payment": payment, "provider": payment.provider, "run": payment.payment_run, "lines": lines,
-        "scheduled": scheduled, "disputes": [], "offsets": [], "held": [], "extract_for": client})
+    html = render_to_string(REMITTANCE_HTML, remittance_context(payment, claims, scheduled, [], [], extract_for=client))
     return render_pdf(html).content
 
 

@@ -92,6 +92,7 @@ class Command(BaseCommand):
 
         refuse_without_demo_data("seed_demo")
         users = self._users()
+        self._council_details()
         if Client.objects.filter(reference__startswith="SC2").exists():
             self.stdout.write("Demo clients already present: not adding more.")
         else:
@@ -105,6 +106,20 @@ class Command(BaseCommand):
         self._approvals(users)
         self._statement_run()
         self._print_logins()
+
+    def _council_details(self) -> None:
+        """The invented council's details from config/council_details.example.json (name, address,
+        income bank account, ways to pay, remittance contact), so letters and remittance advices show
+        real-looking details. Details a system administrator has already saved are left as they are."""
+        from django.conf import settings
+
+        from casework.models.council import CouncilDetails, details_from_file
+        from casework.services.council import council_details_save
+
+        if CouncilDetails.objects.filter(pk=1).exists():
+            return
+        council_details_save(data=details_from_file(settings.BASE_DIR / "config" / "council_details.example.json"))
+        self.stdout.write("Loaded the example council details.")
 
     def _billing(self, users: dict) -> None:
         """Assessed charges for forty home-care clients, and a completed billing run raising their
