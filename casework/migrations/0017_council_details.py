@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('casework', '0015_working_days'),
+        ('casework', '0016_regulation_diary'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
