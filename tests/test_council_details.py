@@ -135,6 +135,13 @@ def test_the_command_loads_the_example_file_and_refuses_a_bad_one(tmp_path):
         call_command("council_details", "--from-file", str(bad))
 
 
+
+def test_the_page_shows_a_change_made_by_the_command_as_the_server_s(administrator):
+    call_command("council_details", "--from-file", EXAMPLE, stdout=__import__("io").StringIO())
+    page = administrator.get(URL)
+    assert page.status_code == 200
+    assert "A command on the server" in page.content.decode()
+
 # --- Deployment checks and refusing to start ---------------------------------------------------------
 
 def _deploy_ids() -> set[str]:
