@@ -203,7 +203,11 @@ def url_for(name: str, objects: dict) -> str:
 
 
 def request(http, method: str, url: str):
-    return http.post(url) if method == "POST" else http.get(url)
+    if method != "POST":
+        return http.get(url)
+    if url.startswith("/api/"):
+        return http.post(url, "{}", content_type="application/json")  # the API takes JSON bodies only
+    return http.post(url)
 
 
 @pytest.mark.django_db
