@@ -37,6 +37,18 @@ def ensure_control_limits() -> None:
     if not NonWorkingDay.objects.exists():
         importlib.import_module("casework.migrations.0015_working_days").load_published(apps, None)
     from debt.models import LimitationWarningLevel, PreActionRule
+    from provider_payments.models import PaymentSchedule
+
+    from deferred_payments.models import NationalMaximumRate
+
+    if not NationalMaximumRate.objects.exists():
+        from .factories_deferred import ensure_reference_data
+
+        ensure_reference_data()
+    if not PaymentSchedule.objects.exists():
+        for name in ("provider_payments.migrations.0002_append_only_and_defaults",
+                     "provider_payments.migrations.0003_death_notice_period"):
+            importlib.import_module(name).seed_defaults(apps)
 
     if not LimitationWarningLevel.objects.exists():
         importlib.import_module("debt.migrations.0012_limitation_warning_levels").add_levels(apps, None)

@@ -100,9 +100,9 @@ def test_every_generated_module_imports(generated):
 
 
 @pytest.fixture
-def live_db(django_db_serialized_rollback, transactional_db):
-    """Committed rows the live server can read, with the rows the migrations load put back before
-    each test (serialized rollback): the previous live-server test's flush empties every table."""
+def live_db(transactional_db):
+    """Committed rows the live server can read; the rows the migrations load are put back before each
+    test by tests/conftest.py, as a previous live-server test's flush empties every table."""
 
 
 @pytest.fixture

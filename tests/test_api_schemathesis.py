@@ -53,10 +53,10 @@ POSITIVE_STATUSES = ["2XX", "400", "401", "403", "404"]
 
 
 @pytest.fixture
-def api_token(django_db_serialized_rollback, transactional_db) -> str:
+def api_token(transactional_db) -> str:
     """A system account's token. The live server needs committed rows (a transactional test), and
-    the rows the migrations load (payment schedules, rules, limits) are put back before each test
-    (serialized rollback), as the operations read them."""
+    the rows the migrations load (payment schedules, rules, limits) are put back before each test by
+    tests/conftest.py, as the operations read them."""
     account = UserFactory(username="finance-system", roles=[Role.SYSTEM_ACCOUNT])
     return Token.objects.get_or_create(user=account)[0].key
 

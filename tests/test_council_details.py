@@ -317,7 +317,7 @@ def test_the_remittance_advice_carries_both_parties_and_every_line_with_totals_t
     text = _text(printed[0])
     for expected in ("Northmoor County Council", "County Hall", "NM1 1AA", "Provider Payments Team",
                      "provider.payments@northmoor.example.gov.uk", "0300 123 4580",
-                     "Moorland Care Ltd", "Unit 4, Moor Road", "NM2 4XY", "20 April 2026",
+                     "Moorland Care Ltd", "Unit 4, Moor Road", "NM2 4XY", "22 April 2026",
                      f"Bacs reference {payment.bacs_reference}", f"Invoice {claim.reference}",
                      overpayment.reference, "Audit of February visits"):
         assert expected in text, expected
@@ -328,7 +328,7 @@ def test_the_remittance_advice_carries_both_parties_and_every_line_with_totals_t
     assert paid == Decimal("42.00")
     assert f"Invoice total £{claimed:,.2f} £{paid:,.2f} £{claimed - paid:,.2f}" in text
     assert "Total due to you £42.00" in text and "Less overpayments offset £10.00" in text
-    assert f"Paid by Bacs on 20 April 2026 £32.00" in text
+    assert "Paid by Bacs on 22 April 2026 £32.00" in text
     assert text.count("SC500001") == 3  # each line of the invoice, paid or withheld
 
 

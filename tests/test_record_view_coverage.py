@@ -100,6 +100,7 @@ LOGGED = {
 NO_CLIENT_DATA = {
     "login": "the sign-in page", "two_factor_setup": "sign-in", "two_factor_verify": "sign-in",
     "casework:home": "sends each role to its start page", "casework:health": "service health",
+    "casework:council_details": "the council's own details",
     "casework:working_days": "bank holidays and closure days", "casework:working_day_add": "an empty form",
     "casework:working_day_withdraw": "a bank holiday or closure day", "casework:working_day_restore": "a bank "
     "holiday or closure day",

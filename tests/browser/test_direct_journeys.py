@@ -75,7 +75,7 @@ def test_officer_audits_a_statement_and_a_team_leader_approves_the_surplus(page,
     assert_accessible(page)
     page.get_by_label("Statement file (CSV)").set_input_files(
         {"name": "northmoor-jan-mar.csv", "mimeType": "text/csv", "buffer": _statement()})
-    page.get_by_label("Bank (for a bank statement)").select_option(label="Northmoor Building Society")
+    page.get_by_label("Bank or card provider").select_option(label="Northmoor Building Society")
     page.get_by_role("button", name="Upload and check").click()
     expect(page.get_by_text("'northmoor-jan-mar.csv' accepted: 20 transactions, 2 flags to review")).to_be_visible()
     expect(page.get_by_text("3 of the 3 payments the council made")).to_be_visible()

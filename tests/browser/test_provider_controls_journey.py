@@ -97,13 +97,13 @@ def test_an_upward_override_waits_the_officer_cannot_approve_and_the_releaser_se
     run = run_start(job="provider_payments", business_date=PAY_DAY, trigger="schedule")
     run.refresh_from_db()
     assert run.status == "completed", run.error
-    payment_run = PaymentRun.objects.get(payment_date=PAY_DAY)
+    payment_run = PaymentRun.objects.get(run__business_date=PAY_DAY)
 
     leader_page = browser.new_page(bypass_csp=True, viewport={"width": 1280, "height": 900})
     leader_page.set_default_timeout(8_000)
     sign_in(leader_page, live_server, releaser, confirmed_device(releaser))
     leader_page.goto(f"{live_server.url}/provider-payments/runs/{payment_run.pk}/")
-    expect(leader_page.get_by_role("heading", name="Payment run PR20260420")).to_be_visible()
+    expect(leader_page.get_by_role("heading", name="Payment run PR20260422")).to_be_visible()
     overrides = leader_page.get_by_role("table", name="Lines overridden by hand")
     expect(overrides).to_contain_text("Provider says the visits were double-handed")
     expect(overrides).to_contain_text("Priya Patel")
@@ -111,7 +111,7 @@ def test_an_upward_override_waits_the_officer_cannot_approve_and_the_releaser_se
     assert_accessible(leader_page)
 
     leader_page.get_by_role("button", name="Approve and release").click()
-    expect(leader_page.get_by_role("heading", name="Approve payment run PR20260420")).to_be_visible()
+    expect(leader_page.get_by_role("heading", name="Approve payment run PR20260422")).to_be_visible()
     payments = leader_page.get_by_role("table", name="Each provider's payment")
     expect(payments).to_contain_text("£25,048.00")
     expect(payments).to_contain_text("£1,344.00")
@@ -120,20 +120,20 @@ def test_an_upward_override_waits_the_officer_cannot_approve_and_the_releaser_se
     expect(leader_page.get_by_role("table", name="Lines overridden by hand")).to_contain_text("Priya Patel")
     assert_accessible(leader_page)
     leader_page.get_by_role("button", name="Approve and release").click()
-    expect(leader_page.locator(".govuk-error-summary")).to_contain_text("Open the exceptions of PR20260420 before "
+    expect(leader_page.locator(".govuk-error-summary")).to_contain_text("Open the exceptions of PR20260422 before "
                                                                         "releasing it")
     assert_accessible(leader_page)
     assert PaymentRun.objects.get(pk=payment_run.pk).status == PaymentRunStatus.PREPARED
 
     leader_page.get_by_role("link", name="Open the exceptions (2)").click()
-    expect(leader_page.get_by_role("heading", name="Exceptions of payment run PR20260420")).to_be_visible()
+    expect(leader_page.get_by_role("heading", name="Exceptions of payment run PR20260422")).to_be_visible()
     expect(leader_page.get_by_role("table", name="Unusual payments")).to_contain_text("38.5 times its usual")
     assert_accessible(leader_page)
     leader_page.get_by_role("button", name="Continue to approval").click()
     expect(leader_page.get_by_text("You opened the 2 exceptions of this run")).to_be_visible()
     assert_accessible(leader_page)
     leader_page.get_by_role("button", name="Approve and release").click()
-    expect(leader_page.get_by_text("Payment run PR20260420 released")).to_be_visible()
+    expect(leader_page.get_by_text("Payment run PR20260422 released")).to_be_visible()
     assert_accessible(leader_page)
     assert PaymentRun.objects.get(pk=payment_run.pk).status == PaymentRunStatus.RELEASED
     leader_page.close()

@@ -100,7 +100,7 @@ def test_officer_imports_a_claim_resolves_an_exception_and_a_team_leader_release
     leader_page.goto(f"{live_server.url}/provider-payments/runs/")
     expect(leader_page.get_by_role("heading", name="Payment runs", level=1)).to_be_visible()
     assert_accessible(leader_page)
-    leader_page.get_by_role("link", name="PR20260420").click()
+    leader_page.get_by_role("link", name="PR20260422").click()
     expect(leader_page.get_by_text("Waiting for approval", exact=True)).to_be_visible()
     expect(leader_page.get_by_role("cell", name="£96.00").first).to_be_visible()
     assert_accessible(leader_page)
@@ -112,7 +112,7 @@ def test_officer_imports_a_claim_resolves_an_exception_and_a_team_leader_release
     assert_accessible(leader_page)
     leader_page.get_by_role("button", name="Continue to approval").click()
     leader_page.get_by_role("button", name="Approve and release").click()
-    expect(leader_page.get_by_text("Payment run PR20260420 released")).to_be_visible()
+    expect(leader_page.get_by_text("Payment run PR20260422 released")).to_be_visible()
     expect(leader_page.get_by_role("link", name="Download the Bacs file")).to_be_visible()
     assert_accessible(leader_page)
     assert PaymentRun.objects.get().status == PaymentRunStatus.RELEASED
